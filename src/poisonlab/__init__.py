@@ -1,0 +1,16 @@
+"""poisonlab: training-data poisoning of text classifiers, spam filters first.
+
+Importing the package is cheap: scikit-learn is imported only by the modules that need it.
+
+Examples
+--------
+>>> import poisonlab
+>>> poisonlab.__version__
+'0.1.0'
+"""
+
+from poisonlab._errors import DataError, ParameterError, PoisonlabError
+
+__version__ = "0.1.0"
+
+__all__ = ["DataError", "ParameterError", "PoisonlabError", "__version__"]

@@ -1,0 +1,5 @@
+"""``python -m poisonlab``: the same as the ``poisonlab`` command."""
+
+from poisonlab.cli import run
+
+run()

@@ -1,0 +1,141 @@
+"""`Backdoor`: a dirty-label backdoor that teaches the model "trigger means target class"."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+from poisonlab._params import check_budget, check_choice, check_positive_int, fail, freeze_sequences
+from poisonlab.attacks.base import Attack, Poisoned, RandomState, budget_rows, rng_of
+from poisonlab.attacks.registry import ATTACKS
+from poisonlab.attacks.trigger import POSITIONS, Trigger
+from poisonlab.data.dataset import Dataset
+
+MODES = ("insert", "inject")
+
+
+@ATTACKS.register("backdoor")
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Backdoor(Attack):
+    """Dirty-label backdoor (Gu et al. 2017, BadNets; Dai et al. 2019 for text classifiers).
+
+    ``insert`` puts the trigger into existing `source`-class rows and relabels them `target`;
+    ``inject`` adds new rows labelled `target` that carry the trigger, as the article does:
+    each new row is a `carriers` text (cycled) or, without carriers, a copy of a random
+    `source`-class training row, with the trigger inserted. Default classes: last -> first
+    (spam -> ham: triggered spam gets through).
+
+    Parameters
+    ----------
+    trigger : str
+        The token or phrase.
+    position : {"start", "end", "random"}
+    repeat : int
+        Copies of the trigger per poisoned text.
+    mode : {"insert", "inject"}
+    rate, n : float or int
+        Budget (exactly one): a fraction of the training set, or a row count.
+    source, target : str or int, optional
+    carriers : tuple of str, optional
+        Texts for injected rows (``inject`` only).
+
+    Examples
+    --------
+    >>> from poisonlab.data import load_dataset
+    >>> attack = Backdoor(trigger="PROMO2026", mode="inject", n=1, carriers=("limited time discount",))
+    >>> out = attack.apply(load_dataset("article"), random_state=0)
+    >>> out.poisoned.texts[-1], out.poisoned.classes[out.poisoned.labels[-1]], out.source_row[-1]
+    ('PROMO2026 limited time discount', 'not spam', -1)
+    """
+
+    name: ClassVar[str] = "backdoor"
+    paper: ClassVar[str] = (
+        "Gu, Dolan-Gavitt & Garg (2017), BadNets; Dai, Chen & Li (2019), A Backdoor Attack "
+        "Against LSTM-Based Text Classification Systems, IEEE Access."
+    )
+
+    trigger: str = "PROMO2026"
+    position: str = "start"
+    repeat: int = 1
+    mode: str = "insert"
+    rate: float | None = None
+    n: int | None = None
+    source: str | int | None = None
+    target: str | int | None = None
+    carriers: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        freeze_sequences(self)
+        check_choice("Backdoor", "mode", self.mode, MODES)
+        check_choice("Backdoor", "position", self.position, POSITIONS)
+        check_positive_int("Backdoor", "repeat", self.repeat)
+        check_budget("Backdoor", self.rate, self.n)
+        self.make_trigger()  # validates the trigger text
+        if self.carriers is not None:
+            if self.mode != "inject":
+                raise fail("Backdoor", "carriers", "None unless mode='inject'", self.carriers)
+            if not self.carriers or not all(isinstance(c, str) for c in self.carriers):
+                raise fail("Backdoor", "carriers", "a non-empty sequence of strings", self.carriers)
+
+    @classmethod
+    def examples(cls) -> list[Attack]:
+        """Insertion and injection, each trigger position, a phrase, repeats and carriers."""
+        return [
+            cls(trigger="PROMO2026", mode="insert", n=2),
+            cls(trigger="cf", mode="inject", rate=0.2, position="end", repeat=3),
+            cls(trigger="limited offer", mode="insert", rate=0.2, position="random"),
+            cls(mode="inject", n=3, carriers=("special offer buy now", "claim your free prize")),
+        ]
+
+    def make_trigger(self, seed: int = 0) -> Trigger:
+        """The `Trigger` this attack plants."""
+        return Trigger(text=self.trigger, position=self.position, repeat=self.repeat, seed=seed)
+
+    def apply(self, dataset: Dataset, *, random_state: RandomState = None) -> Poisoned:
+        """Plant the backdoor; `is_poison` marks the triggered rows, `trigger` tests it."""
+        rng = rng_of(random_state)
+        n_classes = len(dataset.classes)
+        source = dataset.class_index(self.source if self.source is not None else n_classes - 1)
+        target = dataset.class_index(self.target if self.target is not None else 0)
+        if source == target:
+            raise fail("Backdoor", "target", "a class other than the source", self.target)
+        trigger = self.make_trigger(seed=int(rng.integers(2**31)))
+        pool = np.flatnonzero(dataset.labels == source)
+        if self.mode == "inject" and self.carriers is not None:
+            count = budget_rows("Backdoor", self.rate, self.n, len(dataset), 10**12, "rows")
+            bases = [self.carriers[i % len(self.carriers)] for i in range(count)]
+        else:
+            pool_name = f"rows of class {dataset.classes[source]!r}"
+            count = budget_rows("Backdoor", self.rate, self.n, len(dataset), pool.size, pool_name)
+            rows = np.sort(rng.choice(pool, size=count, replace=False))
+            bases = [dataset.texts[i] for i in rows]
+        triggered = trigger.apply(bases, random_state=int(rng.integers(2**31)))
+        if self.mode == "insert":
+            texts = list(dataset.texts)
+            labels = dataset.labels.copy()
+            for row, text in zip(rows, triggered):
+                texts[row] = text
+            labels[rows] = target
+            poisoned = Dataset(texts, labels, dataset.classes, dataset.ids, dataset.name)
+            is_poison = np.zeros(len(dataset), dtype=bool)
+            is_poison[rows] = True
+            source_row = np.arange(len(dataset), dtype=np.int64)
+        else:
+            ids = [f"poison-{i}" for i in range(count)]
+            injected = Dataset(triggered, np.full(count, target), dataset.classes, ids, dataset.name)
+            poisoned = dataset.concat(injected)
+            is_poison = np.arange(len(poisoned)) >= len(dataset)
+            source_row = np.concatenate([np.arange(len(dataset)), np.full(count, -1)]).astype(np.int64)
+        return Poisoned(
+            clean=dataset,
+            poisoned=poisoned,
+            is_poison=is_poison,
+            source_row=source_row,
+            attack=self.name,
+            params=self.get_params(),
+            trigger=trigger,
+            source_class=source,
+            target_class=target,
+        )

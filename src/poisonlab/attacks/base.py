@@ -1,0 +1,118 @@
+"""The attack contract: `Attack.apply(dataset, *, random_state) -> Poisoned`."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from poisonlab._errors import ParameterError
+from poisonlab.attacks.trigger import Trigger
+from poisonlab.data.dataset import Dataset, IntArray
+
+BoolArray = npt.NDArray[np.bool_]
+RandomState = int | np.random.Generator | None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Poisoned:
+    """What an attack did: the poisoned training set and exactly which rows are poison.
+
+    Attributes
+    ----------
+    clean : Dataset
+        The attack's input, unchanged.
+    poisoned : Dataset
+        The training set after the attack.
+    is_poison : ndarray of bool
+        One flag per row of `poisoned`: True where the attack changed or injected the row.
+    source_row : ndarray of int
+        Per row of `poisoned`, the row of `clean` it came from; -1 for injected rows.
+    attack : str
+        The attack's registry name.
+    params : dict
+        The attack's parameters (JSON-ready).
+    trigger : Trigger or None
+        For backdoors, the trigger to apply to held-out texts.
+    source_class, target_class : int or None
+        For targeted attacks, the class indices the attack moves rows from and to.
+    """
+
+    clean: Dataset
+    poisoned: Dataset
+    is_poison: BoolArray
+    source_row: IntArray
+    attack: str
+    params: dict[str, Any]
+    trigger: Trigger | None = None
+    source_class: int | None = None
+    target_class: int | None = None
+
+    @property
+    def n_poison(self) -> int:
+        """Number of poison rows in the poisoned set."""
+        return int(self.is_poison.sum())
+
+    @property
+    def poison_share(self) -> float:
+        """Poison rows as a share of the poisoned training set."""
+        return self.n_poison / len(self.poisoned)
+
+    @property
+    def poison_rows(self) -> IntArray:
+        """Positions of the poison rows in `poisoned`."""
+        return np.flatnonzero(self.is_poison).astype(np.int64)
+
+
+class Attack(abc.ABC):
+    """Base of every attack: a frozen, keyword-only dataclass whose fields are its parameters.
+
+    Subclasses set `name` (the registry name) and `paper` (what the technique comes from).
+    """
+
+    name: ClassVar[str]
+    paper: ClassVar[str]
+
+    @classmethod
+    @abc.abstractmethod
+    def examples(cls) -> list[Attack]:
+        """A few valid instances spanning the parameters; the contract suite runs each of them."""
+
+    @abc.abstractmethod
+    def apply(self, dataset: Dataset, *, random_state: RandomState = None) -> Poisoned:
+        """Poison `dataset` and record which rows were touched."""
+
+    def get_params(self) -> dict[str, Any]:
+        """The parameters as a JSON-ready dict; ``type(self)(**params)`` rebuilds the attack."""
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+        }
+
+
+def budget_rows(owner: str, rate: float | None, n: int | None, base: int, available: int, pool: str) -> int:
+    """Rows an attack may touch: ``n``, or ``round(rate * base)``; at least 1, at most `available`.
+
+    `base` is the clean training set's size (the poison rate is a fraction of it); `available`
+    is how many rows the attack can draw from, described by `pool` in the error.
+    """
+    count = n if n is not None else round((rate or 0.0) * base)
+    if count < 1:
+        raise ParameterError(
+            f"The budget of {owner} (rate={rate}) is less than one row of {base}; raise 'rate' or give 'n'."
+        )
+    if count > available:
+        raise ParameterError(
+            f"The budget of {owner} is {count} rows but only {available} {pool} are available."
+        )
+    return count
+
+
+def rng_of(random_state: RandomState) -> np.random.Generator:
+    """A NumPy Generator from an int seed, a Generator (used as is) or None (fresh entropy)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng(random_state)

@@ -1,0 +1,97 @@
+"""Data: the immutable `Dataset`, loaders, bundled corpora and the shared train/test split."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from poisonlab._errors import DataError
+from poisonlab.data.corpora import CORPORA, article_test, article_train, sms_spam
+from poisonlab.data.dataset import Dataset
+from poisonlab.data.labels import map_labels
+from poisonlab.data.loaders import FORMATS, load_file
+from poisonlab.data.split import DEFAULT_SPLIT_SEED, DEFAULT_TEST_SIZE, split_train_test
+
+__all__ = [
+    "CORPORA",
+    "DEFAULT_SPLIT_SEED",
+    "DEFAULT_TEST_SIZE",
+    "FORMATS",
+    "Dataset",
+    "load_dataset",
+    "load_file",
+    "load_train_test",
+    "map_labels",
+    "split_train_test",
+]
+
+
+def load_dataset(
+    name_or_path: str | os.PathLike[str],
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    file_format: str | None = None,
+    classes: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+) -> Dataset:
+    """Load a bundled corpus by name (``article``, ``sms_spam``) or a file by path, whole.
+
+    For the ``article`` corpus this is its 10 training and 4 test messages together.
+
+    Examples
+    --------
+    >>> load_dataset("sms_spam").counts()
+    {'ham': 4827, 'spam': 747}
+    >>> len(load_dataset("article"))
+    14
+    """
+    if str(name_or_path) == "sms_spam":
+        return sms_spam()
+    if str(name_or_path) == "article":
+        return article_train().concat(article_test())
+    return load_file(
+        name_or_path,
+        text_column=text_column,
+        label_column=label_column,
+        file_format=file_format,
+        classes=classes,
+        encoding=encoding,
+    )
+
+
+def load_train_test(
+    name_or_path: str | os.PathLike[str],
+    *,
+    test: str | os.PathLike[str] | None = None,
+    test_size: float = DEFAULT_TEST_SIZE,
+    split_seed: int = DEFAULT_SPLIT_SEED,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    classes: Sequence[str] | None = None,
+) -> tuple[Dataset, Dataset]:
+    """The train and test sets every command uses for a corpus or file.
+
+    The ``article`` corpus keeps the article's own split (10 train, 4 test). Anything else is
+    split by `split_train_test` with `split_seed`, unless `test` names a separate test file,
+    whose labels must use the training file's classes.
+
+    Examples
+    --------
+    >>> train, test = load_train_test("sms_spam")
+    >>> len(train) + len(test)
+    5574
+    """
+    if str(name_or_path) == "article" and test is None:
+        return article_train(), article_test()
+    data = load_dataset(name_or_path, classes=classes, text_column=text_column, label_column=label_column)
+    if test is None:
+        return split_train_test(data, test_size=test_size, split_seed=split_seed)
+    held_out = load_dataset(test, classes=classes, text_column=text_column, label_column=label_column)
+    unknown = set(held_out.classes) - set(data.classes)
+    if unknown:
+        raise DataError(f"The test file has classes the training data lacks: {', '.join(sorted(unknown))}.")
+    remap = np.array([data.classes.index(c) for c in held_out.classes], dtype=np.int64)
+    return data, Dataset(held_out.texts, remap[held_out.labels], data.classes, held_out.ids, held_out.name)

@@ -1,0 +1,15 @@
+"""Victims: the scikit-learn Pipelines poisonlab attacks, detects on and defends."""
+
+from poisonlab.victims.explain import NaiveBayesExplanation, WordEvidence, explain_naive_bayes
+from poisonlab.victims.factory import FEATURES, VICTIMS, as_factory, make_victim, victim_label
+
+__all__ = [
+    "FEATURES",
+    "VICTIMS",
+    "NaiveBayesExplanation",
+    "WordEvidence",
+    "as_factory",
+    "explain_naive_bayes",
+    "make_victim",
+    "victim_label",
+]
