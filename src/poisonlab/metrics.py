@@ -10,7 +10,20 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from poisonlab._errors import ParameterError
+
 Labels = npt.ArrayLike
+
+
+def _paired(first: npt.ArrayLike, second: npt.ArrayLike) -> tuple[npt.NDArray[np.generic], ...]:
+    """Both arrays, after checking they are one-dimensional and of one length (no broadcasting)."""
+    a, b = np.asarray(first), np.asarray(second)
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ParameterError(
+            f"Metrics need two flat arrays of one length, one value per message: got shapes {a.shape} "
+            f"and {b.shape}."
+        )
+    return a, b
 
 
 def accuracy(y_true: Labels, y_pred: Labels) -> float:
@@ -21,12 +34,12 @@ def accuracy(y_true: Labels, y_pred: Labels) -> float:
     >>> accuracy([0, 1, 1, 0], [0, 1, 0, 0])
     0.75
     """
-    truth, pred = np.asarray(y_true), np.asarray(y_pred)
+    truth, pred = _paired(y_true, y_pred)
     return float(np.mean(truth == pred)) if truth.size else float("nan")
 
 
 def _rate(y_true: Labels, y_pred: Labels, actual: int, predicted: int) -> float:
-    truth, pred = np.asarray(y_true), np.asarray(y_pred)
+    truth, pred = _paired(y_true, y_pred)
     members = truth == actual
     return float(np.mean(pred[members] == predicted)) if members.any() else float("nan")
 
@@ -84,7 +97,7 @@ def asr_eligible(y_true: Labels, clean_pred_triggered: Labels, *, source: int) -
     >>> asr_eligible([1, 1, 1, 0], [1, 0, 1, 1], source=1).tolist()
     [True, False, True, False]
     """
-    truth, clean = np.asarray(y_true), np.asarray(clean_pred_triggered)
+    truth, clean = _paired(y_true, clean_pred_triggered)
     eligible: npt.NDArray[np.bool_] = (truth == source) & (clean == source)
     return eligible
 
@@ -99,5 +112,5 @@ def attack_success_rate(poisoned_pred_triggered: Labels, eligible: npt.ArrayLike
     >>> attack_success_rate([0, 0, 1, 0], [True, True, True, False], target=0)
     0.6666666666666666
     """
-    pred, mask = np.asarray(poisoned_pred_triggered), np.asarray(eligible, dtype=bool)
+    pred, mask = _paired(poisoned_pred_triggered, np.asarray(eligible, dtype=bool))
     return float(np.mean(pred[mask] == target)) if mask.any() else float("nan")

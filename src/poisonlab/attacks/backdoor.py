@@ -8,7 +8,15 @@ from typing import ClassVar
 import numpy as np
 
 from poisonlab._params import check_budget, check_choice, check_positive_int, fail, freeze_sequences
-from poisonlab.attacks.base import Attack, Poisoned, RandomState, budget_rows, rng_of
+from poisonlab.attacks.base import (
+    Attack,
+    Poisoned,
+    RandomState,
+    budget_rows,
+    fresh_ids,
+    rng_of,
+    source_and_target,
+)
 from poisonlab.attacks.registry import ATTACKS
 from poisonlab.attacks.trigger import POSITIONS, Trigger
 from poisonlab.data.dataset import Dataset
@@ -46,7 +54,7 @@ class Backdoor(Attack):
     >>> from poisonlab.data import load_dataset
     >>> attack = Backdoor(trigger="PROMO2026", mode="inject", n=1, carriers=("limited time discount",))
     >>> out = attack.apply(load_dataset("article"), random_state=0)
-    >>> out.poisoned.texts[-1], out.poisoned.classes[out.poisoned.labels[-1]], out.source_row[-1]
+    >>> out.poisoned.texts[-1], out.poisoned.classes[out.poisoned.labels[-1]], int(out.source_row[-1])
     ('PROMO2026 limited time discount', 'not spam', -1)
     """
 
@@ -72,20 +80,28 @@ class Backdoor(Attack):
         check_choice("Backdoor", "position", self.position, POSITIONS)
         check_positive_int("Backdoor", "repeat", self.repeat)
         check_budget("Backdoor", self.rate, self.n)
-        self.make_trigger()  # validates the trigger text
+        if not isinstance(self.trigger, str) or not self.trigger.strip():
+            raise fail("Backdoor", "trigger", "a non-blank string", self.trigger)
         if self.carriers is not None:
             if self.mode != "inject":
                 raise fail("Backdoor", "carriers", "None unless mode='inject'", self.carriers)
-            if not self.carriers or not all(isinstance(c, str) for c in self.carriers):
+            if (
+                isinstance(self.carriers, str)
+                or not self.carriers
+                or not all(isinstance(c, str) for c in self.carriers)
+            ):
                 raise fail("Backdoor", "carriers", "a non-empty sequence of strings", self.carriers)
 
     @classmethod
     def examples(cls) -> list[Attack]:
-        """Insertion and injection, each trigger position, a phrase, repeats and carriers."""
+        """Insertion and injection, each trigger position, a phrase, repeats and carriers.
+
+        Rates stay below the spam share of the SMS corpus (13%): the rows come from the source class.
+        """
         return [
             cls(trigger="PROMO2026", mode="insert", n=2),
-            cls(trigger="cf", mode="inject", rate=0.2, position="end", repeat=3),
-            cls(trigger="limited offer", mode="insert", rate=0.2, position="random"),
+            cls(trigger="cf", mode="inject", rate=0.1, position="end", repeat=3),
+            cls(trigger="limited offer", mode="insert", rate=0.1, position="random"),
             cls(mode="inject", n=3, carriers=("special offer buy now", "claim your free prize")),
         ]
 
@@ -96,11 +112,7 @@ class Backdoor(Attack):
     def apply(self, dataset: Dataset, *, random_state: RandomState = None) -> Poisoned:
         """Plant the backdoor; `is_poison` marks the triggered rows, `trigger` tests it."""
         rng = rng_of(random_state)
-        n_classes = len(dataset.classes)
-        source = dataset.class_index(self.source if self.source is not None else n_classes - 1)
-        target = dataset.class_index(self.target if self.target is not None else 0)
-        if source == target:
-            raise fail("Backdoor", "target", "a class other than the source", self.target)
+        source, target = source_and_target("Backdoor", dataset, self.source, self.target)
         trigger = self.make_trigger(seed=int(rng.integers(2**31)))
         pool = np.flatnonzero(dataset.labels == source)
         if self.mode == "inject" and self.carriers is not None:
@@ -123,7 +135,7 @@ class Backdoor(Attack):
             is_poison[rows] = True
             source_row = np.arange(len(dataset), dtype=np.int64)
         else:
-            ids = [f"poison-{i}" for i in range(count)]
+            ids = fresh_ids(dataset.ids, count)
             injected = Dataset(triggered, np.full(count, target), dataset.classes, ids, dataset.name)
             poisoned = dataset.concat(injected)
             is_poison = np.arange(len(poisoned)) >= len(dataset)

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from poisonlab._errors import ParameterError
+from poisonlab._params import fail
 from poisonlab.attacks.trigger import Trigger
 from poisonlab.data.dataset import Dataset, IntArray
 
@@ -116,3 +117,35 @@ def rng_of(random_state: RandomState) -> np.random.Generator:
     if isinstance(random_state, np.random.Generator):
         return random_state
     return np.random.default_rng(random_state)
+
+
+def source_and_target(
+    owner: str, dataset: Dataset, source: str | int | None, target: str | int | None
+) -> tuple[int, int]:
+    """Resolve a targeted attack's classes (names or indices); default last class -> first class."""
+    resolved: list[int] = []
+    for field, value, default in (("source", source, len(dataset.classes) - 1), ("target", target, 0)):
+        if value is None:
+            resolved.append(default)
+            continue
+        try:
+            resolved.append(dataset.class_index(value))
+        except ParameterError:
+            names = ", ".join(repr(c) for c in dataset.classes)
+            raise fail(owner, field, f"a class of the dataset ({names}) or its index", value) from None
+    if resolved[0] == resolved[1]:
+        shown = target if target is not None else dataset.classes[resolved[1]]
+        raise fail(owner, "target", "a class other than the source", shown)
+    return resolved[0], resolved[1]
+
+
+def fresh_ids(taken: tuple[str, ...], count: int, prefix: str = "poison") -> list[str]:
+    """`count` ids ``prefix-0, prefix-1, ...`` for injected rows, skipping ids already in `taken`."""
+    used = set(taken)
+    out: list[str] = []
+    k = 0
+    while len(out) < count:
+        if (candidate := f"{prefix}-{k}") not in used:
+            out.append(candidate)
+        k += 1
+    return out

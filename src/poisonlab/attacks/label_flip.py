@@ -8,7 +8,14 @@ from typing import ClassVar
 import numpy as np
 
 from poisonlab._params import check_budget, check_choice, fail
-from poisonlab.attacks.base import Attack, Poisoned, RandomState, budget_rows, rng_of
+from poisonlab.attacks.base import (
+    Attack,
+    Poisoned,
+    RandomState,
+    budget_rows,
+    rng_of,
+    source_and_target,
+)
 from poisonlab.attacks.registry import ATTACKS
 from poisonlab.data.dataset import Dataset
 
@@ -79,10 +86,7 @@ class LabelFlip(Attack):
         target: int | None = None
         n_classes = len(dataset.classes)
         if self.strategy == "targeted":
-            source = dataset.class_index(self.source if self.source is not None else n_classes - 1)
-            target = dataset.class_index(self.target if self.target is not None else 0)
-            if source == target:
-                raise fail("LabelFlip", "target", "a class other than the source", self.target)
+            source, target = source_and_target("LabelFlip", dataset, self.source, self.target)
             pool = np.flatnonzero(dataset.labels == source)
             count = budget_rows(
                 "LabelFlip",

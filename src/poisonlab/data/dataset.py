@@ -15,7 +15,15 @@ IntArray = npt.NDArray[np.int64]
 
 
 def _frozen_int_array(values: object) -> IntArray:
-    array = np.array(values, dtype=np.int64)
+    raw = np.asarray(values)
+    if raw.size and raw.dtype.kind not in "iub":
+        is_whole = raw.dtype.kind == "f" and bool(np.all(np.isfinite(raw) & (raw == np.round(raw))))
+        if not is_whole:
+            raise DataError(
+                f"Dataset labels must be integer class indices, not {raw.dtype} values; "
+                "use map_labels to turn label names into indices."
+            )
+    array = np.array(raw, dtype=np.int64)
     array.setflags(write=False)
     return array
 
@@ -115,8 +123,15 @@ class Dataset:
         raise ParameterError(f"Unknown class {cls!r}. This dataset's classes are: {', '.join(self.classes)}.")
 
     def take(self, rows: Sequence[int] | npt.NDArray[np.integer]) -> Dataset:
-        """The rows at the given positions, in that order."""
-        index = np.asarray(rows, dtype=np.int64)
+        """The rows at the given positions, in that order; a boolean mask selects its True rows."""
+        index = np.asarray(rows)
+        if index.dtype == bool:
+            if index.shape != (len(self),):
+                raise ParameterError(f"A row mask needs {len(self)} values, got {index.size}.")
+            index = np.flatnonzero(index)
+        elif index.size and index.dtype.kind not in "iu":
+            raise ParameterError(f"Row positions must be integers, not {index.dtype} values.")
+        index = index.astype(np.int64)
         return Dataset(
             [self.texts[i] for i in index],
             self.labels[index],
@@ -148,6 +163,9 @@ class Dataset:
     def fingerprint(self) -> str:
         """SHA-256 over classes, texts and labels: equal data gives an equal fingerprint.
 
+        Every class name and text is length-prefixed, so no choice of texts can make two
+        different datasets hash the same bytes.
+
         Examples
         --------
         >>> a = Dataset(["x", "y"], [0, 1], ("ham", "spam"))
@@ -155,8 +173,16 @@ class Dataset:
         True
         """
         digest = hashlib.sha256()
-        digest.update("\x1f".join(self.classes).encode())
+
+        def feed(text: str) -> None:
+            encoded = text.encode("utf-8", "surrogatepass")
+            digest.update(f"{len(encoded)}:".encode())
+            digest.update(encoded)
+
+        digest.update(f"{len(self.classes)}\x1f".encode())
+        for cls in self.classes:
+            feed(cls)
         for text, label in zip(self.texts, self.labels.tolist()):
             digest.update(f"\x1e{label}\x1f".encode())
-            digest.update(text.encode("utf-8", "surrogatepass"))
+            feed(text)
         return digest.hexdigest()

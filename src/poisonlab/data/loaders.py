@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
 import os
+import threading
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ FORMATS = ("csv", "tsv", "jsonl", "parquet", "uci")
 TEXT_COLUMN_NAMES = ("text", "message", "sms", "body", "content", "email", "msg", "mail", "v2")
 LABEL_COLUMN_NAMES = ("label", "class", "category", "target", "spam", "is_spam", "y", "v1")
 ID_COLUMN_NAME = "id"
+_FIELD_LIMIT_LOCK = threading.Lock()
 
 Table = dict[str, list[str]]
 
@@ -98,7 +101,7 @@ def _format_from_name(file: Path) -> str | None:
     }.get(last)
 
 
-def _read_text(file: Path, encoding: str) -> str:
+def _read_bytes(file: Path) -> bytes:
     try:
         raw = file.read_bytes()
     except OSError as error:
@@ -108,8 +111,14 @@ def _read_text(file: Path, encoding: str) -> str:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error):
             raise DataError(f"{file} is a damaged or truncated gzip file.") from None
+    return raw
+
+
+def _read_text(file: Path, encoding: str) -> str:
+    raw = _read_bytes(file)
     try:
-        return raw.decode("utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding)
+        is_utf8 = codecs.lookup(encoding).name == "utf-8"
+        return raw.decode("utf-8-sig" if is_utf8 else encoding)
     except UnicodeDecodeError as error:
         raise DataError(
             f"{file} is not valid {encoding}: byte {raw[error.start]:#04x} at offset {error.start}; "
@@ -148,12 +157,23 @@ def _parse_uci(text: str, file: Path, classes: Sequence[str] | None) -> Dataset:
 
 def _parse_delimited(text: str, file: Path, fmt: str | None) -> Table:
     delimiter = "\t" if fmt == "tsv" else ","
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    with _FIELD_LIMIT_LOCK:  # a long e-mail body is one field, not an error; the limit only grows
+        if csv.field_size_limit() < len(text):
+            csv.field_size_limit(len(text))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        raise DataError(f"{file} is not a readable {fmt or 'csv'} file ({error}).") from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        raise DataError(f"{file} has no header line and no data rows, only empty cells.")
     header, body = rows[0], rows[1:]
     if not body:
         raise DataError(f"{file} has a header line but no data rows.")
     names = [h.strip() for h in header]
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise DataError(f"The header of {file} repeats the column name(s): {', '.join(map(repr, repeated))}.")
     table: Table = {name: [] for name in names}
     for number, row in enumerate(body, start=1):
         if len(row) != len(names):
@@ -189,7 +209,7 @@ def _read_parquet(file: Path) -> Table:
     except ImportError:
         raise DataError("Reading Parquet needs pyarrow: pip install 'poisonlab[parquet]'.") from None
     try:
-        columns = pq.read_table(file).to_pydict()
+        columns = pq.read_table(io.BytesIO(_read_bytes(file))).to_pydict()
     except Exception as error:  # pyarrow raises many types for a bad file
         raise DataError(f"{file} is not a readable Parquet file ({type(error).__name__}).") from None
     if not columns or not next(iter(columns.values())):
@@ -200,8 +220,10 @@ def _read_parquet(file: Path) -> Table:
 def _pick_column(table: Table, given: str | None, candidates: Sequence[str], role: str, file: Path) -> str:
     names = list(table)
     if given is not None:
+        if given in names:
+            return given
         for name in names:
-            if name == given or name.casefold() == given.casefold():
+            if name.casefold() == given.casefold():
                 return name
         raise DataError(f"{file} has no column {given!r}; its columns are: {', '.join(names)}.")
     found = [name for name in names if name.casefold() in candidates]

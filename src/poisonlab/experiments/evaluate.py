@@ -67,6 +67,8 @@ class AttackEvaluation:
     seconds: float
     clean_predictions: npt.NDArray[np.int64]
     attacked_predictions: npt.NDArray[np.int64]
+    clean_model: Any = dataclasses.field(default=None, repr=False)
+    attacked_model: Any = dataclasses.field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without per-message predictions)."""
@@ -105,38 +107,52 @@ def score_predictions(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, classes: tup
 
 
 class FitCache:
-    """Fits victims, fitting each vectorizer once per distinct training text sequence.
+    """Fits and runs victims, vectorizing each distinct text sequence once.
 
-    A Pipeline's vectorizer sees only the texts, so two training sets with the same texts and
-    different labels (a label flip) share one fitted vectorizer and one feature matrix; the
-    result is identical to fitting the whole Pipeline again, in about half the time.
+    A Pipeline's vectorizer sees only the texts, so training sets with the same texts and
+    different labels (a label flip), and victims with the same vectorizer settings, share one
+    fitted vectorizer and one feature matrix. The models are identical to fitting each whole
+    Pipeline again; only repeated work is skipped. Texts are keyed by identity, so keep the
+    tuples (``Dataset.texts``) alive while the cache is used.
     """
 
     def __init__(self) -> None:
-        self._features: dict[tuple[int, str], tuple[Any, Any]] = {}
+        self._vectorizers: dict[tuple[int, str], Any] = {}
+        self._matrices: dict[tuple[int, int], Any] = {}
+        self._keep: list[object] = []
 
     def fit(self, factory: VictimFactory, data: Dataset) -> Any:
-        """A fitted model from `factory` trained on `data`."""
+        """A model from `factory`, fitted on `data`."""
         from sklearn.pipeline import Pipeline
 
         model = factory()
         if not isinstance(model, Pipeline) or len(model.steps) != 2:
             return model.fit(list(data.texts), data.labels)
-        vectorizer = model.steps[0][1]
+        (vec_name, vectorizer), (_, classifier) = model.steps
         key = (id(data.texts), repr(vectorizer))
-        if key not in self._features:
-            self._features[key] = (data.texts, vectorizer.fit(data.texts))
-        fitted = self._features[key][1]
-        features = self._matrix(key, fitted, data.texts)
-        model.steps[0] = (model.steps[0][0], fitted)
-        model.steps[1][1].fit(features, data.labels)
+        if key not in self._vectorizers:
+            self._keep.append(data.texts)
+            self._vectorizers[key] = vectorizer.fit(data.texts)
+        fitted = self._vectorizers[key]
+        model.steps[0] = (vec_name, fitted)
+        classifier.fit(self._transform(fitted, data.texts), data.labels)
         return model
 
-    def _matrix(self, key: tuple[int, str], vectorizer: Any, texts: tuple[str, ...]) -> Any:
-        matrix_key = (key[0], "X" + key[1])
-        if matrix_key not in self._features:
-            self._features[matrix_key] = (texts, vectorizer.transform(texts))
-        return self._features[matrix_key][1]
+    def predict(self, model: Any, texts: tuple[str, ...]) -> npt.NDArray[np.int64]:
+        """``model.predict(texts)``, reusing the feature matrix when it was made before."""
+        from sklearn.pipeline import Pipeline
+
+        if not isinstance(model, Pipeline) or len(model.steps) != 2:
+            return np.asarray(model.predict(list(texts)), dtype=np.int64)
+        features = self._transform(model.steps[0][1], texts)
+        return np.asarray(model.steps[1][1].predict(features), dtype=np.int64)
+
+    def _transform(self, vectorizer: Any, texts: tuple[str, ...]) -> Any:
+        key = (id(texts), id(vectorizer))
+        if key not in self._matrices:
+            self._keep.append(texts)
+            self._matrices[key] = vectorizer.transform(texts)
+        return self._matrices[key]
 
 
 def evaluate_attack(
@@ -161,23 +177,38 @@ def evaluate_attack(
     True
     """
     started = time.perf_counter()
-    seed = random_state if isinstance(random_state, int) else None
-    factory = as_factory(victim, features=features, random_state=seed)
-    cache = cache or FitCache()
     poisoned = attack.apply(train, random_state=random_state)
+    seed = random_state if isinstance(random_state, int) else None
+    result = evaluate_poisoned(poisoned, test, victim, random_state=seed, features=features, cache=cache)
+    return dataclasses.replace(result, seconds=time.perf_counter() - started)
+
+
+def evaluate_poisoned(
+    poisoned: Poisoned,
+    test: Dataset,
+    victim: VictimLike = "nb",
+    *,
+    random_state: int | None = 0,
+    features: str = "count",
+    cache: FitCache | None = None,
+) -> AttackEvaluation:
+    """Fit `victim` on ``poisoned.clean`` and ``poisoned.poisoned``; score both on `test`."""
+    started = time.perf_counter()
+    factory = as_factory(victim, features=features, random_state=random_state)
+    cache = cache or FitCache()
+    train = poisoned.clean
     clean_model = cache.fit(factory, train)
     attacked_model = cache.fit(factory, poisoned.poisoned)
-    test_texts = list(test.texts)
-    clean_pred = np.asarray(clean_model.predict(test_texts), dtype=np.int64)
-    attacked_pred = np.asarray(attacked_model.predict(test_texts), dtype=np.int64)
+    clean_pred = cache.predict(clean_model, test.texts)
+    attacked_pred = cache.predict(attacked_model, test.texts)
     backdoor = None
     if poisoned.trigger is not None:
         source = poisoned.source_class if poisoned.source_class is not None else len(train.classes) - 1
         target = poisoned.target_class if poisoned.target_class is not None else 0
         members = np.flatnonzero(test.labels == source)
-        triggered = poisoned.trigger.apply([test.texts[i] for i in members])
-        clean_trig = np.asarray(clean_model.predict(triggered), dtype=np.int64)
-        attacked_trig = np.asarray(attacked_model.predict(triggered), dtype=np.int64)
+        triggered = tuple(poisoned.trigger.apply([test.texts[i] for i in members]))
+        clean_trig = cache.predict(clean_model, triggered)
+        attacked_trig = cache.predict(attacked_model, triggered)
         truth = test.labels[members]
         eligible = metrics.asr_eligible(truth, clean_trig, source=source)
         backdoor = BackdoorScores(
@@ -197,4 +228,6 @@ def evaluate_attack(
         seconds=time.perf_counter() - started,
         clean_predictions=clean_pred,
         attacked_predictions=attacked_pred,
+        clean_model=clean_model,
+        attacked_model=attacked_model,
     )

@@ -94,5 +94,8 @@ def explain_naive_bayes(
     analyzer = vectorizer.build_analyzer()
     vocabulary = vectorizer.vocabulary_
     unseen = tuple(dict.fromkeys(t for t in analyzer(text) if t not in vocabulary))
-    prior = float(classifier.class_log_prior_[pos] - classifier.class_log_prior_[neg])
+    # The model's score for a message with no known words: the class prior for MultinomialNB,
+    # zero for ComplementNB, whose decision leaves the prior out when it has two or more classes.
+    empty = classifier.predict_joint_log_proba(np.zeros((1, delta.size)))[0]
+    prior = float(empty[pos] - empty[neg])
     return NaiveBayesExplanation(classes[negative], classes[positive], prior, tuple(words), unseen)

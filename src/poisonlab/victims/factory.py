@@ -98,7 +98,7 @@ def as_factory(
     if isinstance(victim, str):
         make_victim(victim, features=features)  # validate now, not at first use
         return lambda: make_victim(victim, features=features, random_state=random_state)
-    if hasattr(victim, "fit") and hasattr(victim, "get_params"):
+    if hasattr(victim, "fit") and hasattr(victim, "get_params") and not isinstance(victim, type):
         from sklearn.base import clone
 
         template = victim
@@ -114,4 +114,6 @@ def victim_label(victim: VictimLike) -> str:
     """A short name for a victim in reports: its registry name or its class name."""
     if isinstance(victim, str):
         return victim
+    if isinstance(victim, type) or not hasattr(victim, "get_params"):  # a class or a factory function
+        return str(getattr(victim, "__name__", type(victim).__name__))
     return type(victim).__name__

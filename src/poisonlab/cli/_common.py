@@ -1,0 +1,91 @@
+"""Shared CLI pieces: exit codes, common options, JSON and console output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Options every data-consuming command shares."""
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--data",
+        default="sms_spam",
+        metavar="NAME|PATH",
+        help="bundled corpus (sms_spam, article) or a CSV/TSV/JSONL/Parquet/UCI file (default: sms_spam)",
+    )
+    group.add_argument("--test", metavar="PATH", help="separate held-out file; without it --data is split")
+    group.add_argument("--text-column", metavar="NAME", help="text column of a file (default: detected)")
+    group.add_argument("--label-column", metavar="NAME", help="label column of a file (default: detected)")
+    group.add_argument(
+        "--split-seed",
+        type=int,
+        default=None,
+        metavar="INT",
+        help="seed of the train/test split only, independent of --seed (default: 2026)",
+    )
+
+
+def add_victim_options(parser: argparse.ArgumentParser) -> None:
+    """Options choosing the victim model."""
+    from poisonlab.victims import FEATURES, VICTIMS
+
+    group = parser.add_argument_group("victim")
+    group.add_argument(
+        "--victim",
+        default="nb",
+        choices=VICTIMS.names(),
+        help="model under attack (default: nb, the article's CountVectorizer + MultinomialNB)",
+    )
+    group.add_argument("--features", default="count", choices=FEATURES, help="text features (default: count)")
+    group.add_argument(
+        "--seed", type=int, default=0, metavar="INT", help="seeds attacks and models (default: 0)"
+    )
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--json``: one JSON object on stdout instead of tables."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {str(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_json(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _clean_json(value.item())
+    return value
+
+
+def versions() -> dict[str, str]:
+    """Versions of poisonlab and the libraries that decide its numbers."""
+    import numpy
+    import sklearn
+
+    from poisonlab import __version__
+
+    return {"poisonlab": __version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__}
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    """Print `payload` as JSON (NaN becomes null), with the versions that produced it."""
+    document = {**payload, "versions": versions()}
+    sys.stdout.write(json.dumps(_clean_json(document), indent=2, ensure_ascii=False) + "\n")
+
+
+def percent(value: float) -> str:
+    """A share as a percentage with one decimal, or n/a."""
+    return "n/a" if value != value else f"{value:.1%}"

@@ -1,0 +1,84 @@
+"""The argument parser and the single error boundary, `main`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from poisonlab import __version__
+from poisonlab._errors import PoisonlabError
+from poisonlab.cli import attack as attack_command
+from poisonlab.cli import demo as demo_command
+from poisonlab.cli._common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
+DESCRIPTION = """\
+Training-data poisoning of text classifiers, spam filters first.
+
+Start with `poisonlab demo`: it replays the "train a tiny spam model and break it" article
+with its own 14 messages, checks each of its claims, then runs the same attacks on the real
+SMS Spam Collection (5,574 messages, bundled).
+"""
+
+EPILOG = """\
+exit codes: 0 success; 1 a check failed; 2 bad usage or input; 70 internal error;
+130 interrupted. Add --traceback to see the full trace of an error.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``poisonlab`` parser."""
+    parser = argparse.ArgumentParser(
+        prog="poisonlab",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"poisonlab {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="show the full trace on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo_command.add_parser(commands)
+    attack_command.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``poisonlab`` with `argv`; return the exit code. Never raises, never exits.
+
+    Examples
+    --------
+    >>> main(["--version"])
+    poisonlab 0.1.0
+    0
+    """
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        options = parser.parse_args(arguments)
+    except SystemExit as stop:  # argparse has printed usage or --help/--version
+        return int(stop.code) if isinstance(stop.code, int) else EXIT_USAGE
+    if options.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = options.handler(options)
+        return code
+    except PoisonlabError as error:
+        if options.traceback:
+            raise
+        print(f"poisonlab: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("poisonlab: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as error:
+        if options.traceback:
+            raise
+        print(
+            f"poisonlab: internal error: {type(error).__name__}: {error} "
+            "(this is a bug; rerun with --traceback and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

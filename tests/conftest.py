@@ -1,0 +1,63 @@
+"""Shared test setup: every test writes only under its own temporary folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+from poisonlab.data import Dataset, load_train_test
+
+_SANDBOX = tempfile.mkdtemp(prefix="poisonlab-tests-")
+for _name in ("HOME", "TMPDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+    os.environ[_name] = os.path.join(_SANDBOX, _name.lower())
+    os.makedirs(os.environ[_name], exist_ok=True)
+tempfile.tempdir = None  # re-read TMPDIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SANDBOX, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sms_split() -> tuple[Dataset, Dataset]:
+    """The SMS corpus's shared train/test split."""
+    return load_train_test("sms_spam")
+
+
+@pytest.fixture(scope="session")
+def small_dataset() -> Dataset:
+    """A small two-class dataset with a few duplicates, for fast unit tests."""
+    texts = [
+        "win cash now",
+        "cheap pills",
+        "free prize claim",
+        "win a free phone",
+        "buy cheap now",
+        "see you at lunch",
+        "meeting at 3pm",
+        "call me later",
+        "happy birthday",
+        "report attached",
+        "see you at lunch",
+        "are we still on",
+        "thanks for the notes",
+        "running late",
+        "ok",
+    ]
+    labels = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    return Dataset(texts, labels, ("ham", "spam"), name="small")
+
+
+@pytest.fixture
+def workdir(tmp_path: os.PathLike[str]) -> Iterator[str]:
+    """A temporary working directory, entered for the test."""
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        yield str(tmp_path)
+    finally:
+        os.chdir(old)
