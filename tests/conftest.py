@@ -61,3 +61,13 @@ def workdir(tmp_path: os.PathLike[str]) -> Iterator[str]:
         yield str(tmp_path)
     finally:
         os.chdir(old)
+
+
+def _configure_hypothesis() -> None:
+    from hypothesis import settings
+
+    settings.register_profile("poisonlab", database=None, deadline=None)
+    settings.load_profile("poisonlab")
+
+
+_configure_hypothesis()
