@@ -15,6 +15,21 @@ EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 
+MAX_SEED = 2**32 - 1
+"""The largest seed every victim accepts (scikit-learn's ``random_state`` limit)."""
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed, an int in [0, 2**32 - 1], as NumPy and scikit-learn require."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed must be in [0, {MAX_SEED}], got {value}")
+    return value
+
+
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     """Options every data-consuming command shares."""
     group = parser.add_argument_group("data")
@@ -29,7 +44,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--label-column", metavar="NAME", help="label column of a file (default: detected)")
     group.add_argument(
         "--split-seed",
-        type=int,
+        type=seed,
         default=None,
         metavar="INT",
         help="seed of the train/test split only, independent of --seed (default: 2026)",
@@ -49,7 +64,7 @@ def add_victim_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--features", default="count", choices=FEATURES, help="text features (default: count)")
     group.add_argument(
-        "--seed", type=int, default=0, metavar="INT", help="seeds attacks and models (default: 0)"
+        "--seed", type=seed, default=0, metavar="INT", help="seeds attacks and models (default: 0)"
     )
 
 

@@ -129,6 +129,8 @@ def run(options: argparse.Namespace) -> int:
         raise DataError(f"--out must name a .csv file, got {options.out!r}.")
     if options.out and not Path(options.out).resolve().parent.is_dir():
         raise DataError(f"The folder for --out {options.out!r} does not exist.")
+    if options.out and Path(options.out).is_dir():
+        raise DataError(f"--out {options.out!r} is a folder; name a .csv file.")
     split_seed = DEFAULT_SPLIT_SEED if options.split_seed is None else options.split_seed
     train, test = load_train_test(
         options.data,
@@ -142,14 +144,17 @@ def run(options: argparse.Namespace) -> int:
     )
     if options.out:
         poisoned = result.poisoned
-        write_csv(
-            poisoned.poisoned,
-            options.out,
-            {
-                "is_poison": poisoned.is_poison.astype(int).tolist(),
-                "source_row": poisoned.source_row.tolist(),
-            },
-        )
+        try:
+            write_csv(
+                poisoned.poisoned,
+                options.out,
+                {
+                    "is_poison": poisoned.is_poison.astype(int).tolist(),
+                    "source_row": poisoned.source_row.tolist(),
+                },
+            )
+        except OSError as error:  # permissions, full disk: the user's to fix, not a bug
+            raise DataError(f"Cannot write --out {options.out!r}: {error.strerror or error}.") from None
     payload = {
         "data": str(options.data),
         "victim": options.victim,

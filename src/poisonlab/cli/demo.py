@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from poisonlab.cli._common import EXIT_OK, add_output_options, percent, print_json
+from poisonlab.cli._common import EXIT_OK, add_output_options, percent, print_json, seed
 
 HELP = "replay the article's lab, check its claims, then attack real SMS data"
 DESCRIPTION = """\
@@ -26,11 +26,11 @@ def add_parser(commands: Any) -> None:
         "demo", help=HELP, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--seed", type=int, default=0, metavar="INT", help="seeds attacks and models (default: 0)"
+        "--seed", type=seed, default=0, metavar="INT", help="seeds attacks and models (default: 0)"
     )
     parser.add_argument(
         "--split-seed",
-        type=int,
+        type=seed,
         default=None,
         metavar="INT",
         help="seed of the SMS train/test split (default: 2026)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Mapping, Sequence
+from numbers import Number
 
 from poisonlab._io import atomic_text_writer
 from poisonlab.data.dataset import Dataset
@@ -30,13 +31,16 @@ def write_csv(
 ) -> None:
     """Write ``id,text,label`` plus `extra` columns, atomically, formulas neutralised.
 
+    Numbers (``is_poison``, ``source_row`` of -1) are written as they are; every other cell is
+    text and is neutralised.
+
     Examples
     --------
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.csv"
-    >>> write_csv(Dataset(["=1+1", "hi"], [1, 0], ("ham", "spam")), target, {"is_poison": [1, 0]})
+    >>> write_csv(Dataset(["=1+1", "hi"], [1, 0], ("ham", "spam")), target, {"source_row": [-1, 0]})
     >>> target.read_text().splitlines()
-    ['id,text,label,is_poison', "0,'=1+1,spam,1", '1,hi,ham,0']
+    ['id,text,label,source_row', "0,'=1+1,spam,-1", '1,hi,ham,0']
     """
     columns = dict(extra or {})
     with atomic_text_writer(path, newline="") as handle:
@@ -44,4 +48,6 @@ def write_csv(
         writer.writerow(["id", "text", "label", *columns])
         for i, (row_id, text, label) in enumerate(zip(dataset.ids, dataset.texts, dataset.labels.tolist())):
             cells = [row_id, text, dataset.classes[label], *(columns[c][i] for c in columns)]
-            writer.writerow([neutralise_formula(str(cell)) for cell in cells])
+            writer.writerow(
+                [cell if isinstance(cell, Number) else neutralise_formula(str(cell)) for cell in cells]
+            )

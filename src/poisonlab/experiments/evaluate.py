@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import time
 from typing import Any
 
@@ -106,6 +107,19 @@ def score_predictions(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, classes: tup
     )
 
 
+def _settings_key(vectorizer: Any) -> object:
+    """Equal only for vectorizers with the same settings.
+
+    Not ``repr``: scikit-learn's repr shortens long parameters (a stop-word or vocabulary list
+    past 30 items), so two different vectorizers could share one. An unpicklable vectorizer
+    (a lambda tokenizer) gets a key of its own, so it is never shared: slower, never wrong.
+    """
+    try:
+        return pickle.dumps(vectorizer)
+    except Exception:  # pickling raises many types (PicklingError, AttributeError, TypeError)
+        return ("unshared", id(vectorizer))
+
+
 class FitCache:
     """Fits and runs victims, vectorizing each distinct text sequence once.
 
@@ -117,7 +131,7 @@ class FitCache:
     """
 
     def __init__(self) -> None:
-        self._vectorizers: dict[tuple[int, str], Any] = {}
+        self._vectorizers: dict[tuple[int, object], Any] = {}
         self._matrices: dict[tuple[int, int], Any] = {}
         self._keep: list[object] = []
 
@@ -129,10 +143,12 @@ class FitCache:
         if not isinstance(model, Pipeline) or len(model.steps) != 2:
             return model.fit(list(data.texts), data.labels)
         (vec_name, vectorizer), (_, classifier) = model.steps
-        key = (id(data.texts), repr(vectorizer))
+        key = (id(data.texts), _settings_key(vectorizer))
         if key not in self._vectorizers:
             self._keep.append(data.texts)
-            self._vectorizers[key] = vectorizer.fit(data.texts)
+            matrix = vectorizer.fit_transform(data.texts)  # one pass: fit() alone re-tokenizes
+            self._vectorizers[key] = vectorizer
+            self._matrices[(id(data.texts), id(vectorizer))] = matrix
         fitted = self._vectorizers[key]
         model.steps[0] = (vec_name, fitted)
         classifier.fit(self._transform(fitted, data.texts), data.labels)
