@@ -28,6 +28,7 @@ def atomic_text_writer(path: str | os.PathLike[str], *, newline: str | None = No
     target = Path(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
+        os.chmod(temporary, _final_mode(target))
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             yield handle
             handle.flush()
@@ -37,3 +38,13 @@ def atomic_text_writer(path: str | os.PathLike[str], *, newline: str | None = No
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _final_mode(target: Path) -> int:
+    """The mode a plain ``open(target, "w")`` would leave: the old file's, or 0o666 less the umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -53,8 +53,11 @@ def check_positive_int(owner: str, name: str, value: object) -> None:
 
 
 def freeze_sequences(component: Any) -> None:
-    """Turn list fields of a frozen dataclass into tuples, so JSON round trips compare equal."""
+    """Turn list fields of a frozen dataclass into tuples and NumPy scalars into Python numbers,
+    so parameters compare equal after a JSON round trip."""
     for field in dataclasses.fields(component):
         value = getattr(component, field.name)
         if isinstance(value, list):
             object.__setattr__(component, field.name, tuple(value))
+        elif hasattr(value, "item") and type(value).__module__ == "numpy":
+            object.__setattr__(component, field.name, value.item())

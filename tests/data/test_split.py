@@ -213,7 +213,7 @@ def test_separate_test_file_with_other_spam_words(tmp_path):
 def test_separate_test_file_with_an_unknown_class(tmp_path):
     train_file = write(tmp_path, "train.csv", "text,label\na1,a\nb1,b\n")
     test_file = write(tmp_path, "test.csv", "text,label\na9,a\nd9,d\n")
-    with pytest.raises(DataError, match="The test file has classes the training data lacks: d"):
+    with pytest.raises(DataError, match=r"Unknown label value .d. in data row 2; expected one of: a, b"):
         load_train_test(train_file, test=test_file)
 
 
@@ -290,3 +290,11 @@ def test_split_takes_the_smallest_share_of_groups_reaching_test_size(counts, spa
         if len(train_groups) >= 2:  # not capped to leave one group for training
             assert in_test >= wanted - 1e-9
         assert in_test - max(test_groups.values()) < wanted  # no group more than needed
+
+
+def test_separate_test_file_may_hold_one_class(tmp_path):
+    train_file = write(tmp_path, "train.csv", "text,label\nhi,ham\nWIN,spam\n")
+    test_file = write(tmp_path, "test.csv", "text,label\nFREE cash,1\nWIN big,spam\n")
+    _, test = load_train_test(train_file, test=test_file)
+    assert test.classes == ("ham", "spam")
+    assert test.labels.tolist() == [1, 1]

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from poisonlab._params import check_budget, check_choice, fail
+from poisonlab._params import check_budget, check_choice, fail, freeze_sequences
 from poisonlab.attacks.base import (
     Attack,
     Poisoned,
@@ -62,6 +62,7 @@ class LabelFlip(Attack):
     target: str | int | None = None
 
     def __post_init__(self) -> None:
+        freeze_sequences(self)
         check_choice("LabelFlip", "strategy", self.strategy, STRATEGIES)
         check_budget("LabelFlip", self.rate, self.n)
         if self.strategy == "random":

@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import numpy as np
-
-from poisonlab._errors import DataError
 from poisonlab.data.corpora import CORPORA, article_test, article_train, sms_spam
 from poisonlab.data.dataset import Dataset
 from poisonlab.data.labels import map_labels
@@ -36,6 +33,7 @@ def load_dataset(
     file_format: str | None = None,
     classes: Sequence[str] | None = None,
     encoding: str = "utf-8",
+    min_classes: int = 2,
 ) -> Dataset:
     """Load a bundled corpus by name (``article``, ``sms_spam``) or a file by path, whole.
 
@@ -59,6 +57,7 @@ def load_dataset(
         file_format=file_format,
         classes=classes,
         encoding=encoding,
+        min_classes=min_classes,
     )
 
 
@@ -89,9 +88,11 @@ def load_train_test(
     data = load_dataset(name_or_path, classes=classes, text_column=text_column, label_column=label_column)
     if test is None:
         return split_train_test(data, test_size=test_size, split_seed=split_seed)
-    held_out = load_dataset(test, classes=classes, text_column=text_column, label_column=label_column)
-    unknown = set(held_out.classes) - set(data.classes)
-    if unknown:
-        raise DataError(f"The test file has classes the training data lacks: {', '.join(sorted(unknown))}.")
-    remap = np.array([data.classes.index(c) for c in held_out.classes], dtype=np.int64)
-    return data, Dataset(held_out.texts, remap[held_out.labels], data.classes, held_out.ids, held_out.name)
+    held_out = load_dataset(
+        test,
+        classes=classes or data.classes,
+        text_column=text_column,
+        label_column=label_column,
+        min_classes=1,
+    )
+    return data, held_out

@@ -31,19 +31,21 @@ SPAM_CLASSES = ("ham", "spam")
 
 
 def map_labels(
-    values: Sequence[str], classes: Sequence[str] | None = None
+    values: Sequence[str], classes: Sequence[str] | None = None, *, min_classes: int = 2
 ) -> tuple[IntArray, tuple[str, ...]]:
     """Turn raw label strings into class indices and class names.
 
     Rules, in order:
 
     * `classes` given: each value (trimmed, case-insensitive) must be one of them; that order.
+      With ``classes=("ham", "spam")`` the spam words below are accepted too.
     * Every value is a spam word (``ham``/``spam``, ``0``/``1``, ``not spam``, ``legit``,
       ``false``/``true``, ...): classes are ``("ham", "spam")``.
     * Some values are spam words and some are not: an unknown label value, an error.
     * Otherwise the distinct values, sorted, are the classes (two or more).
 
-    Blank values and a single class are errors. Row numbers in messages count data rows from 1.
+    Blank values are errors, and so are fewer than `min_classes` classes (a held-out file may
+    hold a single class: pass ``min_classes=1``). Row numbers count data rows from 1.
 
     Examples
     --------
@@ -62,6 +64,12 @@ def map_labels(
     if classes is not None:
         names = tuple(str(c) for c in classes)
         lookup = {c.strip().casefold(): i for i, c in enumerate(names)}
+        if names == SPAM_CLASSES:
+            lookup = {
+                **dict.fromkeys(LEGITIMATE_VALUES, 0),
+                **dict.fromkeys(SPAM_VALUES, 1),
+                **lookup,
+            }
         indices = []
         for row, value in enumerate(folded, start=1):
             if value not in lookup:
@@ -93,7 +101,7 @@ def map_labels(
             position = {f: i for i, f in enumerate(ordered)}
             labels = np.array([position[f] for f in folded], dtype=np.int64)
     present = np.unique(labels)
-    if present.size < 2:
+    if present.size < min_classes:
         only = names[int(present[0])] if present.size else "none"
         raise DataError(
             f"Only one class ({only!r}) is present in the labels; poisoning a classifier needs at least two."

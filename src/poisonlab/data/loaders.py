@@ -35,6 +35,7 @@ def load_file(
     file_format: str | None = None,
     classes: Sequence[str] | None = None,
     encoding: str = "utf-8",
+    min_classes: int = 2,
 ) -> Dataset:
     """Load a labelled text file into a `Dataset`.
 
@@ -52,6 +53,8 @@ def load_file(
         The allowed label values, in class order; see `map_labels`.
     encoding : str
         Text encoding of the file.
+    min_classes : int
+        Fewest classes the labels must hold (1 for a held-out file of one class).
 
     Examples
     --------
@@ -77,9 +80,9 @@ def load_file(
             raise DataError(f"{file} is empty.")
         fmt = fmt or _sniff_format(text)
         if fmt == "uci":
-            return _parse_uci(text, file, classes)
+            return _parse_uci(text, file, classes, min_classes)
         table = _parse_jsonl(text, file) if fmt == "jsonl" else _parse_delimited(text, file, fmt)
-    return _table_to_dataset(table, file, text_column, label_column, classes)
+    return _table_to_dataset(table, file, text_column, label_column, classes, min_classes)
 
 
 def parse_uci(text: str, name: str, classes: Sequence[str] | None = None) -> Dataset:
@@ -138,7 +141,7 @@ def _sniff_format(text: str) -> str:
     return "csv"
 
 
-def _parse_uci(text: str, file: Path, classes: Sequence[str] | None) -> Dataset:
+def _parse_uci(text: str, file: Path, classes: Sequence[str] | None, min_classes: int = 2) -> Dataset:
     labels: list[str] = []
     texts: list[str] = []
     ids: list[str] = []
@@ -151,7 +154,7 @@ def _parse_uci(text: str, file: Path, classes: Sequence[str] | None) -> Dataset:
         labels.append(label)
         texts.append(message)
         ids.append(str(number))
-    label_array, names = map_labels(labels, classes)
+    label_array, names = map_labels(labels, classes, min_classes=min_classes)
     return Dataset(texts, label_array, names, ids, name=file.name)
 
 
@@ -245,13 +248,14 @@ def _table_to_dataset(
     text_column: str | None,
     label_column: str | None,
     classes: Sequence[str] | None,
+    min_classes: int = 2,
 ) -> Dataset:
     text_name = _pick_column(table, text_column, TEXT_COLUMN_NAMES, "text", file)
     label_name = _pick_column(table, label_column, LABEL_COLUMN_NAMES, "label", file)
     if text_name == label_name:
         raise DataError(f"The text and label columns of {file} must differ; both are {text_name!r}.")
     try:
-        labels, names = map_labels(table[label_name], classes)
+        labels, names = map_labels(table[label_name], classes, min_classes=min_classes)
     except DataError as error:
         raise DataError(f"{file}: {error}") from None
     ids = table.get(ID_COLUMN_NAME)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from poisonlab.attacks.backdoor import Backdoor
+from poisonlab.attacks.base import Poisoned
 from poisonlab.attacks.label_flip import LabelFlip
 from poisonlab.data import DEFAULT_SPLIT_SEED, load_train_test
 from poisonlab.data.dataset import Dataset
@@ -112,6 +113,15 @@ def lesson(real: dict[str, RealResult]) -> str:
     )
 
 
+def _run_victim(
+    victim: str, flipped: Poisoned, planted: Poisoned, test: Dataset, seed: int, cache: FitCache
+) -> RealResult:
+    flip = evaluate_poisoned(flipped, test, victim, random_state=seed, cache=cache)
+    backdoor = evaluate_poisoned(planted, test, victim, random_state=seed, cache=cache)
+    shift, margin = _trigger_effect(backdoor, test)
+    return RealResult(victim, flip, backdoor, shift, margin)
+
+
 def run_demo(*, seed: int = 0, split_seed: int = DEFAULT_SPLIT_SEED) -> DemoResult:
     """Replay the article, then run its three experiments on the SMS corpus for nb and logreg.
 
@@ -129,12 +139,7 @@ def run_demo(*, seed: int = 0, split_seed: int = DEFAULT_SPLIT_SEED) -> DemoResu
     flipped = FLIP.apply(train, random_state=seed)
     planted = BACKDOOR.apply(train, random_state=seed)
     cache = FitCache()
-    real = {}
-    for victim in DEMO_VICTIMS:
-        flip = evaluate_poisoned(flipped, test, victim, random_state=seed, cache=cache)
-        backdoor = evaluate_poisoned(planted, test, victim, random_state=seed, cache=cache)
-        shift, margin = _trigger_effect(backdoor, test)
-        real[victim] = RealResult(victim, flip, backdoor, shift, margin)
+    real = {victim: _run_victim(victim, flipped, planted, test, seed, cache) for victim in DEMO_VICTIMS}
     return DemoResult(
         replay=replay,
         real=real,

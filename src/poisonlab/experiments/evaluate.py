@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import pickle
 import time
 from typing import Any
@@ -133,6 +134,7 @@ class FitCache:
     def __init__(self) -> None:
         self._vectorizers: dict[tuple[int, object], Any] = {}
         self._matrices: dict[tuple[int, int], Any] = {}
+        self._models: dict[tuple[int, object, str], Any] = {}
         self._keep: list[object] = []
 
     def fit(self, factory: VictimFactory, data: Dataset) -> Any:
@@ -140,8 +142,13 @@ class FitCache:
         from sklearn.pipeline import Pipeline
 
         model = factory()
+        model_key = (id(data.texts), _settings_key(model), hashlib.sha1(data.labels.tobytes()).hexdigest())
+        if model_key in self._models:  # the same victim on the same data: already fitted
+            return self._models[model_key]
+        self._keep.append(data.texts)
         if not isinstance(model, Pipeline) or len(model.steps) != 2:
-            return model.fit(list(data.texts), data.labels)
+            self._models[model_key] = model.fit(list(data.texts), data.labels)
+            return self._models[model_key]
         (vec_name, vectorizer), (_, classifier) = model.steps
         key = (id(data.texts), _settings_key(vectorizer))
         if key not in self._vectorizers:
@@ -152,6 +159,7 @@ class FitCache:
         fitted = self._vectorizers[key]
         model.steps[0] = (vec_name, fitted)
         classifier.fit(self._transform(fitted, data.texts), data.labels)
+        self._models[model_key] = model
         return model
 
     def predict(self, model: Any, texts: tuple[str, ...]) -> npt.NDArray[np.int64]:

@@ -22,7 +22,10 @@ RESOURCE = "sms_spam.tsv.gz"
 
 def read_sms_spam_bytes() -> bytes:
     """The corpus file's original bytes, after checking them against `SHA256`."""
-    packed = resources.files(__package__).joinpath(RESOURCE).read_bytes()
+    try:
+        packed = resources.files(__package__).joinpath(RESOURCE).read_bytes()
+    except OSError:
+        raise DataError(f"The bundled SMS corpus ({RESOURCE}) is missing; reinstall poisonlab.") from None
     try:
         raw = gzip.decompress(packed)
     except (OSError, EOFError) as error:
