@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from poisonlab._component import Component
 from poisonlab._errors import ParameterError
 from poisonlab._params import fail
 from poisonlab.attacks.trigger import Trigger
@@ -68,14 +69,11 @@ class Poisoned:
         return np.flatnonzero(self.is_poison).astype(np.int64)
 
 
-class Attack(abc.ABC):
+class Attack(Component, abc.ABC):
     """Base of every attack: a frozen, keyword-only dataclass whose fields are its parameters.
 
     Subclasses set `name` (the registry name) and `paper` (what the technique comes from).
     """
-
-    name: ClassVar[str]
-    paper: ClassVar[str]
 
     @classmethod
     @abc.abstractmethod
@@ -85,13 +83,6 @@ class Attack(abc.ABC):
     @abc.abstractmethod
     def apply(self, dataset: Dataset, *, random_state: RandomState = None) -> Poisoned:
         """Poison `dataset` and record which rows were touched."""
-
-    def get_params(self) -> dict[str, Any]:
-        """The parameters as a JSON-ready dict; ``type(self)(**params)`` rebuilds the attack."""
-        return {
-            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
-            for f in dataclasses.fields(self)  # type: ignore[arg-type]
-        }
 
 
 def budget_rows(owner: str, rate: float | None, n: int | None, base: int, available: int, pool: str) -> int:

@@ -1,0 +1,9 @@
+"""The detector registry: names used by the CLI and experiment specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from poisonlab._registry import Registry
+
+DETECTORS: Registry[Any] = Registry("detector")
