@@ -10,6 +10,7 @@ from poisonlab import __version__
 from poisonlab._errors import PoisonlabError
 from poisonlab.cli import attack as attack_command
 from poisonlab.cli import demo as demo_command
+from poisonlab.cli import search as search_command
 from poisonlab.cli._common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 DESCRIPTION = """\
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo_command.add_parser(commands)
     attack_command.add_parser(commands)
+    search_command.add_parser(commands)
     return parser
 
 
