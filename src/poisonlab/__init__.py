@@ -9,8 +9,8 @@ Examples
 '0.1.0'
 """
 
-from poisonlab._errors import DataError, ParameterError, PoisonlabError
+from poisonlab._errors import DataError, DataWarning, ParameterError, PoisonlabError
 
 __version__ = "0.1.0"
 
-__all__ = ["DataError", "ParameterError", "PoisonlabError", "__version__"]
+__all__ = ["DataError", "DataWarning", "ParameterError", "PoisonlabError", "__version__"]

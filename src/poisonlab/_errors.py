@@ -19,3 +19,10 @@ class ParameterError(PoisonlabError):
 
 class DataError(PoisonlabError):
     """A data file or dataset cannot be used: missing, empty, malformed or unsuitable."""
+
+
+class DataWarning(UserWarning):
+    """Data was read, but not exactly as written (a fallback decoding, a skipped message, ...).
+
+    The CLI prints these on stderr as ``poisonlab: warning: ...``.
+    """

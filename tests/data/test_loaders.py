@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from poisonlab import DataError, ParameterError, PoisonlabError
+from poisonlab import DataError, DataWarning, ParameterError, PoisonlabError
 from poisonlab.data import FORMATS, load_dataset, load_file
 
 
@@ -329,7 +329,7 @@ def test_a_very_long_cell_loads(tmp_path):
 
 def test_encoding_parameter_fixes_latin1(tmp_path):
     path = write(tmp_path, "mail.csv", "text,label\ncaf\xe9,ham\nWIN,spam\n".encode("latin-1"))
-    message = load_error(path)
+    message = load_error(path, encoding="utf-8")
     assert "is not valid utf-8" in message
     assert "0xe9" in message
     ds = load_file(path, encoding="latin-1")
@@ -449,11 +449,18 @@ def test_null_label_in_parquet_is_blank(tmp_path):
     assert "blank in data row 2" in load_error(path)
 
 
-def test_non_utf8_bytes(tmp_path):
+def test_non_utf8_bytes_fall_back_with_a_warning_and_a_count(tmp_path):
+    path = write(tmp_path, "mail.csv", b"text,label\nhello \x92you\x92,ham\nWIN \xff,spam\nok,ham\n")
+    with pytest.warns(DataWarning, match="2 line\\(s\\) were not valid UTF-8 and were read as Windows-1252"):
+        ds = load_file(path)
+    assert ds.texts == ("hello \u2019you\u2019", "WIN \xff", "ok")
+
+
+def test_non_utf8_bytes_with_a_strict_encoding(tmp_path):
     path = write(tmp_path, "mail.csv", b"text,label\nhello \xff,ham\nWIN,spam\n")
-    message = load_error(path)
-    assert "is not valid utf-8: byte 0xff at offset 17" in message
-    assert "pass its encoding" in message
+    message = load_error(path, encoding="utf-8")
+    assert "Line 2 of" in message and "is not valid utf-8 (byte 0xff at column 7)" in message
+    assert "pass the file's encoding" in message
     assert load_file(path, encoding="latin-1").texts == ("hello ÿ", "WIN")
 
 

@@ -37,17 +37,42 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--data",
         default="sms_spam",
         metavar="NAME|PATH",
-        help="bundled corpus (sms_spam, article) or a CSV/TSV/JSONL/Parquet/UCI file (default: sms_spam)",
+        help="bundled corpus (sms_spam, article), a CSV/TSV/JSONL/Parquet/UCI file, or e-mail: a folder "
+        "of label subfolders (spam/, ham/) with .eml files, maildirs or mbox files, an mbox, or a "
+        "zip/tar of them (default: sms_spam)",
     )
     group.add_argument("--test", metavar="PATH", help="separate held-out file; without it --data is split")
     group.add_argument("--text-column", metavar="NAME", help="text column of a file (default: detected)")
     group.add_argument("--label-column", metavar="NAME", help="label column of a file (default: detected)")
+    group.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding of a file (default: UTF-8, stray bytes read as Windows-1252 with a warning)",
+    )
+    group.add_argument(
+        "--labels", metavar="CSV", help="e-mail only: CSV of message location or Message-ID, label"
+    )
     group.add_argument(
         "--split-seed",
         type=seed,
         default=None,
         metavar="INT",
         help="seed of the train/test split only, independent of --seed (default: 2026)",
+    )
+
+
+def load_data_split(options: argparse.Namespace) -> tuple[Any, Any]:
+    """The train and test datasets named by the data options of `options`."""
+    from poisonlab.data import DEFAULT_SPLIT_SEED, load_train_test
+
+    return load_train_test(
+        options.data,
+        test=options.test,
+        split_seed=DEFAULT_SPLIT_SEED if options.split_seed is None else options.split_seed,
+        text_column=options.text_column,
+        label_column=options.label_column,
+        encoding=options.encoding,
+        labels=options.labels,
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from poisonlab import __version__
-from poisonlab._errors import PoisonlabError
+from poisonlab._errors import DataWarning, PoisonlabError
 from poisonlab.cli import attack as attack_command
 from poisonlab.cli import demo as demo_command
 from poisonlab.cli import search as search_command
@@ -44,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    """Print a warning as one line on stderr: data warnings are for users, not developers."""
+    if issubclass(category, DataWarning):
+        print(f"poisonlab: warning: {message}", file=sys.stderr)
+    else:
+        print(f"poisonlab: warning ({category.__name__}): {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``poisonlab`` with `argv`; return the exit code. Never raises, never exits.
 
@@ -63,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        code: int = options.handler(options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DataWarning)
+            warnings.showwarning = _show_warning
+            code: int = options.handler(options)
         return code
     except PoisonlabError as error:
         if options.traceback:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 
+from poisonlab._errors import DataWarning
 from poisonlab.data.corpora import CORPORA, article_test, article_train, sms_spam
 from poisonlab.data.dataset import Dataset
 from poisonlab.data.labels import map_labels
 from poisonlab.data.loaders import FORMATS, load_file
+from poisonlab.data.mail import EmailLoadReport, is_email_source, load_email, read_label_mapping
 from poisonlab.data.split import DEFAULT_SPLIT_SEED, DEFAULT_TEST_SIZE, split_train_test
 
 __all__ = [
@@ -17,7 +20,9 @@ __all__ = [
     "DEFAULT_TEST_SIZE",
     "FORMATS",
     "Dataset",
+    "EmailLoadReport",
     "load_dataset",
+    "load_email",
     "load_file",
     "load_train_test",
     "map_labels",
@@ -32,12 +37,16 @@ def load_dataset(
     label_column: str | None = None,
     file_format: str | None = None,
     classes: Sequence[str] | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     min_classes: int = 2,
+    labels: str | os.PathLike[str] | None = None,
 ) -> Dataset:
-    """Load a bundled corpus by name (``article``, ``sms_spam``) or a file by path, whole.
+    """Load a bundled corpus by name (``article``, ``sms_spam``), a data file, or e-mail.
 
-    For the ``article`` corpus this is its 10 training and 4 test messages together.
+    For the ``article`` corpus this is its 10 training and 4 test messages together. A folder,
+    an mbox, a maildir, an ``.eml`` file or a zip/tar archive is read as e-mail (see
+    `load_email`), with `labels` naming an optional label-mapping CSV; what was odd about the
+    messages (attachments, bad charsets, ...) is reported in a `DataWarning`.
 
     Examples
     --------
@@ -50,6 +59,17 @@ def load_dataset(
         return sms_spam()
     if str(name_or_path) == "article":
         return article_train().concat(article_test())
+    if is_email_source(name_or_path):
+        mapping = read_label_mapping(labels) if labels is not None else None
+        dataset, report = load_email(
+            name_or_path, labels=mapping, classes=tuple(classes) if classes else None, min_classes=min_classes
+        )
+        if report.problems():
+            details = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.problems().items())
+            warnings.warn(
+                f"{name_or_path}: read {report.messages} messages ({details}).", DataWarning, stacklevel=2
+            )
+        return dataset
     return load_file(
         name_or_path,
         text_column=text_column,
@@ -70,6 +90,8 @@ def load_train_test(
     text_column: str | None = None,
     label_column: str | None = None,
     classes: Sequence[str] | None = None,
+    encoding: str | None = None,
+    labels: str | os.PathLike[str] | None = None,
 ) -> tuple[Dataset, Dataset]:
     """The train and test sets every command uses for a corpus or file.
 
@@ -85,14 +107,19 @@ def load_train_test(
     """
     if str(name_or_path) == "article" and test is None:
         return article_train(), article_test()
-    data = load_dataset(name_or_path, classes=classes, text_column=text_column, label_column=label_column)
+    options = {
+        "text_column": text_column,
+        "label_column": label_column,
+        "encoding": encoding,
+        "labels": labels,
+    }
+    data = load_dataset(name_or_path, classes=classes, **options)  # type: ignore[arg-type]
     if test is None:
         return split_train_test(data, test_size=test_size, split_seed=split_seed)
     held_out = load_dataset(
         test,
         classes=classes or data.classes,
-        text_column=text_column,
-        label_column=label_column,
         min_classes=1,
+        **options,  # type: ignore[arg-type]
     )
     return data, held_out

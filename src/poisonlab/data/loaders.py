@@ -6,14 +6,17 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import threading
+import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO, cast
 
-from poisonlab._errors import DataError
+from poisonlab._errors import DataError, DataWarning
 from poisonlab._params import check_choice
 from poisonlab.data.dataset import Dataset
 from poisonlab.data.labels import LEGITIMATE_VALUES, SPAM_VALUES, map_labels
@@ -23,6 +26,8 @@ TEXT_COLUMN_NAMES = ("text", "message", "sms", "body", "content", "email", "msg"
 LABEL_COLUMN_NAMES = ("label", "class", "category", "target", "spam", "is_spam", "y", "v1")
 ID_COLUMN_NAME = "id"
 _FIELD_LIMIT_LOCK = threading.Lock()
+_FIELD_LIMIT = 2**31 - 1
+"""csv's per-field limit, raised from 128 KiB: a long e-mail body is one field, not an error."""
 
 Table = dict[str, list[str]]
 
@@ -34,10 +39,10 @@ def load_file(
     label_column: str | None = None,
     file_format: str | None = None,
     classes: Sequence[str] | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     min_classes: int = 2,
 ) -> Dataset:
-    """Load a labelled text file into a `Dataset`.
+    """Load a labelled text file into a `Dataset`, reading it line by line.
 
     Parameters
     ----------
@@ -51,8 +56,9 @@ def load_file(
         Overrides detection by file name and content.
     classes : sequence of str, optional
         The allowed label values, in class order; see `map_labels`.
-    encoding : str
-        Text encoding of the file.
+    encoding : str, optional
+        Text encoding of the file. By default UTF-8, with any line that is not valid UTF-8 read
+        as Windows-1252 and counted in a `DataWarning`; a given encoding is applied strictly.
     min_classes : int
         Fewest classes the labels must hold (1 for a held-out file of one class).
 
@@ -74,15 +80,27 @@ def load_file(
     fmt = file_format or _format_from_name(file)
     if fmt == "parquet":
         table = _read_parquet(file)
+        return _table_to_dataset(table, file, text_column, label_column, classes, min_classes)
+    reader = _LineReader(file, encoding)
+    lines = iter(reader)
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        raise DataError(f"{file} is empty.")
+    fmt = fmt or _sniff_format(first)
+    rows = itertools.chain([first], lines)
+    if fmt == "uci":
+        dataset = _parse_uci_lines(rows, file, classes, min_classes)
     else:
-        text = _read_text(file, encoding)
-        if not text.strip():
-            raise DataError(f"{file} is empty.")
-        fmt = fmt or _sniff_format(text)
-        if fmt == "uci":
-            return _parse_uci(text, file, classes, min_classes)
-        table = _parse_jsonl(text, file) if fmt == "jsonl" else _parse_delimited(text, file, fmt)
-    return _table_to_dataset(table, file, text_column, label_column, classes, min_classes)
+        table = _parse_jsonl(rows, file) if fmt == "jsonl" else _parse_delimited(rows, file, fmt)
+        dataset = _table_to_dataset(table, file, text_column, label_column, classes, min_classes)
+    if reader.fallback_lines:
+        warnings.warn(
+            f"{file}: {reader.fallback_lines} line(s) were not valid UTF-8 and were read as "
+            "Windows-1252; pass the file's encoding to read it exactly.",
+            DataWarning,
+            stacklevel=2,
+        )
+    return dataset
 
 
 def parse_uci(text: str, name: str, classes: Sequence[str] | None = None) -> Dataset:
@@ -117,22 +135,72 @@ def _read_bytes(file: Path) -> bytes:
     return raw
 
 
-def _read_text(file: Path, encoding: str) -> str:
-    raw = _read_bytes(file)
-    try:
-        is_utf8 = codecs.lookup(encoding).name == "utf-8"
-        return raw.decode("utf-8-sig" if is_utf8 else encoding)
-    except UnicodeDecodeError as error:
-        raise DataError(
-            f"{file} is not valid {encoding}: byte {raw[error.start]:#04x} at offset {error.start}; "
-            "re-encode the file or pass its encoding."
-        ) from None
-    except LookupError:
-        raise DataError(f"Unknown text encoding {encoding!r}.") from None
+class _LineReader:
+    """The decoded lines of a plain or gzipped file, read one at a time (never the whole file).
+
+    With no `encoding`, each line is UTF-8, or else Windows-1252 (counted in `fallback_lines`):
+    one stray byte costs a warning, not the load. With an explicit `encoding`, decoding is strict.
+    """
+
+    def __init__(self, file: Path, encoding: str | None) -> None:
+        self.file = file
+        self.encoding = encoding
+        self.fallback_lines = 0
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise DataError(f"Unknown text encoding {encoding!r}.") from None
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            with self.file.open("rb") as probe:
+                is_gzip = probe.read(2) == b"\x1f\x8b"
+            handle = gzip.open(self.file, "rb") if is_gzip else self.file.open("rb")  # noqa: SIM115
+        except OSError as error:
+            raise DataError(f"Cannot read {self.file}: {error.strerror or error}.") from None
+        with handle:
+            try:
+                if self.encoding is not None:
+                    yield from self._strict_lines(handle)
+                    return
+                for number, raw in enumerate(handle, start=1):
+                    yield self._decode(raw[3:] if number == 1 and raw.startswith(codecs.BOM_UTF8) else raw)
+            except (EOFError, zlib.error, gzip.BadGzipFile):
+                raise DataError(f"{self.file} is a damaged or truncated gzip file.") from None
+            except OSError as error:
+                raise DataError(f"Cannot read {self.file}: {error.strerror or error}.") from None
+
+    def _strict_lines(self, handle: Iterable[bytes]) -> Iterator[str]:
+        codec = codecs.lookup(self.encoding or "utf-8").name
+        if "\n".encode(codec) != b"\n":  # UTF-16/32: lines are not byte lines
+            wrapper = io.TextIOWrapper(cast(IO[bytes], handle), encoding=codec, newline="")
+            try:
+                yield from wrapper
+            except UnicodeDecodeError:
+                raise DataError(
+                    f"{self.file} is not valid {self.encoding}; pass the file's encoding."
+                ) from None
+            return
+        for number, raw in enumerate(handle, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 and codec == "utf-8" else codec)
+            except UnicodeDecodeError as error:
+                raise DataError(
+                    f"Line {number} of {self.file} is not valid {self.encoding} (byte "
+                    f"{raw[error.start]:#04x} at column {error.start + 1}); pass the file's encoding, "
+                    "or none to read stray bytes as Windows-1252."
+                ) from None
+
+    def _decode(self, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.fallback_lines += 1
+            return raw.decode("cp1252", errors="replace")
 
 
-def _sniff_format(text: str) -> str:
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+def _sniff_format(first: str) -> str:
     if first.lstrip().startswith("{"):
         return "jsonl"
     if "\t" in first:
@@ -142,13 +210,19 @@ def _sniff_format(text: str) -> str:
 
 
 def _parse_uci(text: str, file: Path, classes: Sequence[str] | None, min_classes: int = 2) -> Dataset:
+    return _parse_uci_lines(text.split("\n"), file, classes, min_classes)
+
+
+def _parse_uci_lines(
+    lines: Iterable[str], file: Path, classes: Sequence[str] | None, min_classes: int = 2
+) -> Dataset:
     labels: list[str] = []
     texts: list[str] = []
     ids: list[str] = []
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        label, tab, message = line.rstrip("\r").partition("\t")
+        label, tab, message = line.rstrip("\n").rstrip("\r").partition("\t")
         if not tab:
             raise DataError(f"Line {number} of {file} has no TAB; the UCI SMS format is label<TAB>text.")
         labels.append(label)
@@ -158,13 +232,13 @@ def _parse_uci(text: str, file: Path, classes: Sequence[str] | None, min_classes
     return Dataset(texts, label_array, names, ids, name=file.name)
 
 
-def _parse_delimited(text: str, file: Path, fmt: str | None) -> Table:
+def _parse_delimited(lines: Iterable[str], file: Path, fmt: str | None) -> Table:
     delimiter = "\t" if fmt == "tsv" else ","
     with _FIELD_LIMIT_LOCK:  # a long e-mail body is one field, not an error; the limit only grows
-        if csv.field_size_limit() < len(text):
-            csv.field_size_limit(len(text))
+        if csv.field_size_limit() < _FIELD_LIMIT:
+            csv.field_size_limit(_FIELD_LIMIT)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        rows = list(csv.reader(lines, delimiter=delimiter))
     except csv.Error as error:
         raise DataError(f"{file} is not a readable {fmt or 'csv'} file ({error}).") from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
@@ -188,9 +262,9 @@ def _parse_delimited(text: str, file: Path, fmt: str | None) -> Table:
     return table
 
 
-def _parse_jsonl(text: str, file: Path) -> Table:
+def _parse_jsonl(lines: Iterable[str], file: Path) -> Table:
     records = []
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:

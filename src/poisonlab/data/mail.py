@@ -1,0 +1,399 @@
+"""Reading e-mail: mbox files, maildir folders, folders of ``.eml`` files, and zip/tar archives.
+
+A message becomes one row: its subject, a blank line, then its body text (``text/plain``
+preferred; ``text/html`` converted to text when there is no plain part). Attachments are
+ignored and counted. Nothing about one bad message is fatal to the load: malformed MIME,
+unknown charsets and huge messages are handled and counted in the `EmailLoadReport`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.policy
+import html.parser
+import io
+import mailbox
+import os
+import tarfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from pathlib import Path, PurePosixPath
+
+from poisonlab._errors import DataError
+from poisonlab.data.dataset import Dataset
+from poisonlab.data.labels import map_labels
+
+LABEL_HEADER = "X-Poisonlab-Label"
+"""Header carrying a message's label, as ``poisonlab attack --out FILE.mbox`` writes it."""
+
+DEFAULT_MAX_CHARS = 200_000
+"""Messages longer than this (subject + body) are truncated, and counted."""
+
+_PARSER = BytesParser(policy=email.policy.default)
+_SKIP_HTML = frozenset({"script", "style", "head", "title"})
+
+
+@dataclasses.dataclass
+class EmailLoadReport:
+    """What happened while loading e-mail; every count is of messages unless it says otherwise.
+
+    Attributes
+    ----------
+    messages : int
+        Messages turned into rows.
+    unlabelled : int
+        Messages skipped because no label could be found for them.
+    unreadable : int
+        Messages or archive members that could not be read at all (skipped).
+    unsafe_names : int
+        Archive members skipped because their name is absolute or climbs out with ``..``.
+    attachments : int
+        Attachment parts ignored (a count of parts).
+    html_only : int
+        Messages whose text came from HTML.
+    charset_fallbacks : int
+        Parts whose declared charset was unknown or wrong, decoded as Windows-1252 instead.
+    defects : int
+        Messages the parser found MIME defects in (read anyway).
+    truncated : int
+        Messages cut to `max_chars`.
+    """
+
+    messages: int = 0
+    unlabelled: int = 0
+    unreadable: int = 0
+    unsafe_names: int = 0
+    attachments: int = 0
+    html_only: int = 0
+    charset_fallbacks: int = 0
+    defects: int = 0
+    truncated: int = 0
+
+    def problems(self) -> dict[str, int]:
+        """The non-zero counts other than `messages`, for warnings."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v and k != "messages"}
+
+
+class _TextFromHtml(html.parser.HTMLParser):
+    """HTML to plain text with the standard library: keep text, drop scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_HTML:
+            self._skipping += 1
+        elif tag in {"br", "p", "div", "li", "tr"}:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_HTML and self._skipping:
+            self._skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """The visible text of an HTML document, whitespace collapsed per line.
+
+    Examples
+    --------
+    >>> html_to_text("<p>WIN <b>cash</b>&amp;prizes</p><script>x=1</script>")
+    'WIN cash&prizes'
+    """
+    parser = _TextFromHtml()
+    parser.feed(markup)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _decode_part(part: Message, report: EmailLoadReport) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return str(part.get_payload())
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        report.charset_fallbacks += 1
+        return payload.decode("cp1252", errors="replace")
+
+
+def message_text(message: Message, report: EmailLoadReport) -> str:
+    """Subject and body text of one parsed message; attachments are counted, not read."""
+    plain: list[str] = []
+    markup: list[str] = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        disposition = (part.get_content_disposition() or "").lower()
+        kind = part.get_content_type()
+        if disposition == "attachment" or not kind.startswith("text/"):
+            report.attachments += 1
+            continue
+        if kind == "text/plain":
+            plain.append(_decode_part(part, report))
+        elif kind == "text/html":
+            markup.append(_decode_part(part, report))
+        else:
+            report.attachments += 1
+    if plain:
+        body = "\n".join(plain)
+    elif markup:
+        report.html_only += 1
+        body = html_to_text("\n".join(markup))
+    else:
+        body = ""
+    try:
+        subject = str(message.get("Subject", "") or "")
+    except Exception:  # a malformed encoded-word header; keep the message, lose the subject
+        report.defects += 1
+        subject = ""
+    return f"{subject}\n\n{body.strip()}" if subject else body.strip()
+
+
+def _parse(raw: bytes, report: EmailLoadReport) -> EmailMessage | None:
+    try:
+        message = _PARSER.parsebytes(raw)
+    except Exception:  # the parser is lenient; anything it raises means unreadable bytes
+        report.unreadable += 1
+        return None
+    if message.defects:
+        report.defects += 1
+    return message
+
+
+def _is_safe_member(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return not path.is_absolute() and ".." not in path.parts and not (path.parts and ":" in path.parts[0])
+
+
+def _iter_archive(path: Path, report: EmailLoadReport) -> Iterator[tuple[str, bytes]]:
+    """(member name, bytes) of every file in a zip or tar archive, read in memory, never extracted."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zipped:
+            for info in zipped.infolist():
+                if info.is_dir():
+                    continue
+                if not _is_safe_member(info.filename):
+                    report.unsafe_names += 1
+                    continue
+                try:
+                    yield info.filename, zipped.read(info)
+                except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+                    report.unreadable += 1
+        return
+    try:
+        archive = tarfile.open(path)  # noqa: SIM115 - closed by the with-block below
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise DataError(f"{path} is not a readable zip or tar archive ({error}).") from None
+    with archive:
+        try:
+            for member in archive:
+                if not member.isfile():
+                    continue
+                if not _is_safe_member(member.name):
+                    report.unsafe_names += 1
+                    continue
+                handle = archive.extractfile(member)
+                if handle is None:
+                    report.unreadable += 1
+                    continue
+                yield member.name, handle.read()
+        except (tarfile.TarError, OSError, EOFError):
+            report.unreadable += 1
+
+
+def _iter_mailbox(box: mailbox.Mailbox, report: EmailLoadReport) -> Iterator[bytes]:
+    for key in box.iterkeys():
+        try:
+            yield box.get_bytes(key)
+        except (OSError, KeyError, ValueError):
+            report.unreadable += 1
+
+
+def _is_maildir(folder: Path) -> bool:
+    return all((folder / sub).is_dir() for sub in ("cur", "new"))
+
+
+def _iter_source(path: Path, report: EmailLoadReport) -> Iterator[tuple[str, bytes]]:
+    """(relative location, raw bytes) of each message under `path`."""
+    if path.is_dir():
+        if _is_maildir(path):
+            for i, raw in enumerate(_iter_mailbox(mailbox.Maildir(path, factory=None, create=False), report)):
+                yield f"{i}", raw
+            return
+        for child in sorted(path.rglob("*")):
+            relative = child.relative_to(path).as_posix()
+            if child.is_dir():
+                if _is_maildir(child):
+                    box = mailbox.Maildir(child, factory=None, create=False)
+                    for i, raw in enumerate(_iter_mailbox(box, report)):
+                        yield f"{relative}/{i}", raw
+                continue
+            if any(part in {"cur", "new", "tmp"} for part in child.relative_to(path).parts[:-1]):
+                continue  # inside a maildir, read above
+            yield from _iter_file(child, relative, report)
+        return
+    yield from _iter_file(path, path.name, report)
+
+
+def _iter_file(file: Path, relative: str, report: EmailLoadReport) -> Iterator[tuple[str, bytes]]:
+    suffix = file.name.lower()
+    if suffix.endswith((".zip", ".tar", ".tar.gz", ".tgz")):
+        for name, raw in _iter_archive(file, report):
+            yield f"{relative}!{name}", raw
+    elif suffix.endswith(".mbox") or file.name == "mbox":
+        box = mailbox.mbox(file, factory=None, create=False)
+        for i, raw in enumerate(_iter_mailbox(box, report)):
+            yield f"{relative}#{i}", raw
+    elif suffix.endswith(".eml"):
+        try:
+            yield relative, file.read_bytes()
+        except OSError:
+            report.unreadable += 1
+
+
+def _label_of(
+    location: str, message: Message, labels: Mapping[str, str] | None, root_file: str | None
+) -> str | None:
+    """The label: the mapping, else the label header, else the first folder of the location."""
+    member = location.split("!", 1)[-1]
+    if labels is not None:
+        for key in (location, member, str(message.get("Message-ID", "")).strip()):
+            if key in labels:
+                return labels[key]
+    header = message.get(LABEL_HEADER)
+    if header:
+        return str(header).strip()
+    if root_file is not None:  # a single archive or mbox: folders start inside it
+        location = member if "!" in location else ""
+    parts = PurePosixPath(location.replace("!", "/").replace("#", "/")).parts
+    return parts[0] if len(parts) > 1 else None
+
+
+EMAIL_SUFFIXES = (".mbox", ".eml", ".zip", ".tar", ".tar.gz", ".tgz")
+
+
+def is_email_source(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is read as e-mail: a folder, or a file named like mail or a mail archive.
+
+    Examples
+    --------
+    >>> is_email_source("inbox.mbox"), is_email_source("data.csv")
+    (True, False)
+    """
+    location = Path(path)
+    return location.is_dir() or location.name == "mbox" or location.name.lower().endswith(EMAIL_SUFFIXES)
+
+
+def load_email(
+    path: str | os.PathLike[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    classes: tuple[str, ...] | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    min_classes: int = 2,
+) -> tuple[Dataset, EmailLoadReport]:
+    """Load e-mail into a `Dataset`, with a report of everything that was odd.
+
+    Parameters
+    ----------
+    path : path-like
+        A folder (its first-level subfolders name the labels, e.g. ``spam/`` and ``ham/``; each
+        may hold ``.eml`` files, maildirs, mbox files or archives), an mbox file, a maildir, an
+        ``.eml`` file, or a ``.zip``/``.tar``/``.tar.gz`` archive of them. Archives are read in
+        memory and never extracted; members with unsafe names (``..``, absolute) are skipped.
+    labels : mapping, optional
+        Label per message, keyed by its location (as in the ids), its archive member name or
+        its ``Message-ID``; it wins over the ``X-Poisonlab-Label`` header, which wins over the
+        folder name.
+    classes : tuple of str, optional
+        Allowed labels in class order (see `map_labels`).
+    max_chars : int
+        Longer messages are truncated to this many characters, and counted.
+    min_classes : int
+        Fewest classes the labels must hold.
+
+    Returns
+    -------
+    dataset : Dataset
+        Ids are message locations relative to `path`.
+    report : EmailLoadReport
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for label, body in (("spam", "WIN cash now"), ("ham", "lunch at 1?")):
+    ...     (root / label).mkdir()
+    ...     _ = (root / label / "1.eml").write_bytes(f"Subject: hi\\n\\n{body}\\n".encode())
+    >>> data, report = load_email(root)
+    >>> data.counts(), report.messages
+    ({'ham': 1, 'spam': 1}, 2)
+    """
+    source = Path(path)
+    if not source.exists():
+        raise DataError(f"No such file or folder: {source}.")
+    report = EmailLoadReport()
+    texts: list[str] = []
+    raw_labels: list[str] = []
+    ids: list[str] = []
+    for location, raw in _iter_source(source, report):
+        message = _parse(raw, report)
+        if message is None:
+            continue
+        label = _label_of(location, message, labels, None if source.is_dir() else source.name)
+        if not label:
+            report.unlabelled += 1
+            continue
+        text = message_text(message, report)
+        if len(text) > max_chars:
+            report.truncated += 1
+            text = text[:max_chars]
+        texts.append(text)
+        raw_labels.append(label)
+        ids.append(location)
+        report.messages += 1
+    if not texts:
+        raise DataError(
+            f"No labelled messages found in {source}: put them in label folders (spam/, ham/), "
+            f"give a label mapping, or set the {LABEL_HEADER} header."
+        )
+    encoded, names = map_labels(raw_labels, classes, min_classes=min_classes)
+    return Dataset(texts, encoded, names, ids, name=source.name), report
+
+
+def read_label_mapping(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read a two-column CSV (message location or Message-ID, label) into a mapping.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
+    >>> _ = file.write_text("message,label\\nspam/1.eml,spam\\n")
+    >>> read_label_mapping(file)
+    {'spam/1.eml': 'spam'}
+    """
+    import csv
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"Cannot read the label mapping {path}: {error}.") from None
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
+    if rows and len(rows[0]) >= 2 and rows[0][1].strip().lower() in {"label", "class"}:
+        rows = rows[1:]
+    mapping = {}
+    for number, row in enumerate(rows, start=1):
+        if len(row) < 2 or not row[0].strip() or not row[1].strip():
+            raise DataError(f"Row {number} of the label mapping {path} needs a message and a label.")
+        mapping[row[0].strip()] = row[1].strip()
+    return mapping
