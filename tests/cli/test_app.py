@@ -18,7 +18,12 @@ def test_documented_exit_codes():
 def test_version(cli):
     run = cli("--version")
     assert run.code == 0
-    assert run.out.strip() == f"poisonlab {poisonlab.__version__}"
+    import numpy
+    import sklearn
+
+    assert run.out.strip() == (
+        f"poisonlab {poisonlab.__version__} scikit-learn {sklearn.__version__} numpy {numpy.__version__}"
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from poisonlab import __version__
 from poisonlab._errors import DataWarning, PoisonlabError
 from poisonlab.cli import attack as attack_command
 from poisonlab.cli import demo as demo_command
@@ -28,6 +27,16 @@ exit codes: 0 success; 1 a check failed; 2 bad usage or input; 70 internal error
 """
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: poisonlab's version and those of the libraries that decide its numbers."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from poisonlab.cli._common import versions
+
+        print(" ".join(f"{name} {version}" for name, version in versions().items()))
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``poisonlab`` parser."""
     parser = argparse.ArgumentParser(
@@ -36,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"poisonlab {__version__}")
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="show the versions of poisonlab, scikit-learn, numpy"
+    )
     parser.add_argument("--traceback", action="store_true", help="show the full trace on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo_command.add_parser(commands)
@@ -59,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> main(["--version"])
-    poisonlab 0.1.0
+    poisonlab 0.1.0 scikit-learn ... numpy ...
     0
     """
     parser = build_parser()
