@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--version", action=_VersionAction, nargs=0, help="show the versions of poisonlab, scikit-learn, numpy"
+        "--version",
+        action=_VersionAction,
+        nargs=0,
+        help="show the versions of poisonlab, scikit-learn, numpy",
     )
     parser.add_argument("--traceback", action="store_true", help="show the full trace on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
