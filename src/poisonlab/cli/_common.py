@@ -112,12 +112,9 @@ def _clean_json(value: Any) -> Any:
 
 def versions() -> dict[str, str]:
     """Versions of poisonlab and the libraries that decide its numbers."""
-    import numpy
-    import sklearn
+    from poisonlab._versions import library_versions
 
-    from poisonlab import __version__
-
-    return {"poisonlab": __version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__}
+    return library_versions()
 
 
 def print_json(payload: dict[str, Any]) -> None:

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from poisonlab._errors import DataWarning, PoisonlabError
 from poisonlab.cli import attack as attack_command
 from poisonlab.cli import demo as demo_command
+from poisonlab.cli import manifest as manifest_command
 from poisonlab.cli import search as search_command
+from poisonlab.cli import sweep as sweep_command
 from poisonlab.cli._common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 DESCRIPTION = """\
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo_command.add_parser(commands)
     attack_command.add_parser(commands)
     search_command.add_parser(commands)
+    manifest_command.add_parser(commands)
+    sweep_command.add_parser(commands)
     return parser
 
 
