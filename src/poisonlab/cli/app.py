@@ -11,6 +11,7 @@ from poisonlab._errors import DataWarning, PoisonlabError
 from poisonlab.cli import attack as attack_command
 from poisonlab.cli import demo as demo_command
 from poisonlab.cli import manifest as manifest_command
+from poisonlab.cli import report as report_command
 from poisonlab.cli import search as search_command
 from poisonlab.cli import sweep as sweep_command
 from poisonlab.cli._common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_command.add_parser(commands)
     manifest_command.add_parser(commands)
     sweep_command.add_parser(commands)
+    report_command.add_parser(commands)
     return parser
 
 
