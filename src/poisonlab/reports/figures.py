@@ -100,17 +100,17 @@ def _line_figure(
 def rate_figures(groups: Sequence[dict[str, Any]]) -> list[Figure]:
     """CACC, ASR and spam leak against poison rate, one line per attack x victim x defense."""
     figures = []
-    for metric, label, key in (
-        ("attacked.accuracy", "CACC (%)", "cacc"),
-        ("attacked.asr", "ASR (%)", "asr"),
-        ("attacked.spam_leak", "spam leak (%)", "spam-leak"),
+    for metric, label, key, title in (
+        ("attacked.accuracy", "CACC (%)", "cacc", "Clean accuracy (CACC) vs poison rate"),
+        ("attacked.asr", "ASR (%)", "asr", "Attack success rate (ASR) vs poison rate"),
+        ("attacked.spam_leak", "spam leak (%)", "spam-leak", "Spam leak vs poison rate"),
     ):
         lines = _series(groups, metric)
         if lines:
             figures.append(
                 _line_figure(
                     f"figure-{key}",
-                    f"{label.split(' ')[0]} vs poison rate",
+                    title,
                     f"Mean over seeds with 95 % confidence intervals; a defended setting shows the "
                     f"defended model. Metric: {metric.split('.')[-1]}.",
                     lines,

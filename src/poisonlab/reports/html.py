@@ -47,6 +47,7 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     });
   });
 });
+document.documentElement.setAttribute("data-report", "ready");
 """
 
 
