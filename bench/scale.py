@@ -1,0 +1,120 @@
+"""Scale: `poisonlab scan` and a 10-cell label-flip sweep at 10 k, 100 k and 1 M messages.
+
+Corpora are the SMS Spam Collection resampled with replacement and lightly perturbed
+(`poisonlab.data.resample.resample_corpus`: each message gets one word dropped, duplicated,
+swapped or borrowed from a message of its class; labels kept), written as CSV. Each command
+runs as its own process, as a user would run it; wall time and the peak resident memory of
+the largest process (GNU time's %M) are recorded, and the growth exponent is the slope of
+log(seconds) against log(messages). Goals at 1 M: scan <= 60 s, peak RSS <= 4 GB, exponent
+<= 1.1. Prints one JSON line.
+
+    python bench/scale.py [--sizes 10000 100000 1000000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from poisonlab.data import load_dataset
+from poisonlab.data.resample import resample_corpus
+from poisonlab.data.writers import write_csv
+
+SWEEP = """name = "scale"
+data = "{data}"
+seeds = [0]
+
+[[victim]]
+name = "nb"
+
+[[attack]]
+name = "label_flip"
+strategy = "targeted"
+rate = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10]
+"""
+
+
+def measured(command: list[str], folder: Path) -> dict[str, float]:
+    """Run `command` under GNU time; wall seconds and peak RSS in MB."""
+    report = folder / "time.txt"
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", "-o", str(report), *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return {"seconds": round(seconds, 3), "peak_rss_mb": round(int(report.read_text().split()[-1]) / 1024, 1)}
+
+
+def exponent(sizes: list[int], seconds: list[float]) -> float:
+    """Slope of log(seconds) against log(size): 1.0 is linear growth."""
+    return round(float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0]), 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("/usr/bin/time") is None:
+        raise SystemExit("bench/scale.py needs GNU time (/usr/bin/time; Debian package 'time').")
+    sms = load_dataset("sms_spam")
+    poisonlab = [sys.executable, "-m", "poisonlab"]
+    results: dict[str, dict[str, dict[str, float]]] = {"scan": {}, "sweep": {}}
+    with tempfile.TemporaryDirectory(prefix="poisonlab-scale-") as temporary:
+        folder = Path(temporary)
+        for size in args.sizes:
+            data = folder / f"sms_{size}.csv"
+            write_csv(resample_corpus(sms, size, random_state=0), data)
+            results["scan"][str(size)] = measured([*poisonlab, "scan", str(data), "--json"], folder)
+            spec = folder / f"sweep_{size}.toml"
+            spec.write_text(SWEEP.format(data=data.as_posix()), encoding="utf-8")
+            store = folder / f"sweep_{size}.sqlite"
+            command = [
+                *poisonlab,
+                "sweep",
+                str(spec),
+                "--store",
+                str(store),
+                "--workers",
+                str(args.workers),
+                "--json",
+            ]
+            results["sweep"][str(size)] = measured(command, folder)
+            data.unlink()
+    largest = str(max(args.sizes))
+    scan_exponent = exponent(args.sizes, [results["scan"][str(s)]["seconds"] for s in args.sizes])
+    sweep_exponent = exponent(args.sizes, [results["sweep"][str(s)]["seconds"] for s in args.sizes])
+    summary = {
+        "benchmark": "scale",
+        "sizes": args.sizes,
+        "scan": results["scan"],
+        "sweep_10_cells": results["sweep"],
+        "scan_exponent": scan_exponent,
+        "sweep_exponent": sweep_exponent,
+        "goals_at_largest": {
+            "scan_seconds<=60": results["scan"][largest]["seconds"] <= 60,
+            "peak_rss_mb<=4096": max(r[largest]["peak_rss_mb"] for r in results.values()) <= 4096,
+            "exponents<=1.1": max(scan_exponent, sweep_exponent) <= 1.1,
+        },
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
