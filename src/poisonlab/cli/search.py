@@ -6,7 +6,7 @@ import argparse
 import importlib
 from typing import Any
 
-SEARCHES: tuple[str, ...] = ()
+SEARCHES: tuple[str, ...] = ("search_triggers",)
 """Modules under ``poisonlab.cli`` that each add one ``search`` subcommand via ``add_parser``."""
 
 DESCRIPTION = """\
