@@ -1,0 +1,238 @@
+"""``poisonlab scan DATA``: run the detectors on a training set and say what looks poisoned."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from poisonlab._errors import DataError
+from poisonlab.cli._common import EXIT_CHECK_FAILED, EXIT_OK, add_output_options, percent, print_json, seed
+
+DESCRIPTION = """\
+Scan a labelled training set for poison: suspected backdoor triggers, suspicious rows ranked
+with the reason for each, label issues (confident learning, kNN label disagreement, exact
+leave-one-out Naive Bayes), near-duplicate floods, and a one-line verdict. Every registered
+detector runs unless --detector picks some. DATA is a bundled corpus (sms_spam, article) or a
+CSV/TSV/JSONL/Parquet/UCI file; no ground truth is needed. When the file has an is_poison
+column (as `poisonlab attack --out` writes), each detector is also scored against it:
+precision, recall and F1 of its flags, AUROC and average precision of its scores.
+
+examples:
+  poisonlab scan mail.csv
+  poisonlab attack label-flip --rate 0.1 --out poisoned.csv && poisonlab scan poisoned.csv
+  poisonlab scan poisoned.csv --victim logreg --features tfidf --html scan.html
+  poisonlab scan mail.csv --detector knn_labels --detector duplicate_flood --json
+  poisonlab scan mail.csv --check    # exit 1 when the verdict is "poisoning likely"
+"""
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``scan``."""
+    from poisonlab.victims import FEATURES, VICTIMS  # the detectors load at run time: a lean start
+
+    parser = commands.add_parser(
+        "scan",
+        help="find poisoned rows, triggers, label issues and duplicate floods in a training set",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("data", metavar="DATA", help="bundled corpus name or data file")
+    parser.add_argument("--text-column", metavar="NAME", help="text column of a file (default: detected)")
+    parser.add_argument("--label-column", metavar="NAME", help="label column of a file (default: detected)")
+    parser.add_argument(
+        "--victim",
+        default="nb",
+        choices=VICTIMS.names(),
+        help="model the label-issue detectors train out of fold (default: nb)",
+    )
+    parser.add_argument(
+        "--features", default="count", choices=FEATURES, help="text features (default: count)"
+    )
+    parser.add_argument(
+        "--seed", type=seed, default=0, metavar="INT", help="seeds the detectors (default: 0)"
+    )
+    parser.add_argument(
+        "--detector",
+        action="append",
+        metavar="NAME",
+        help="run only this registered detector (repeatable; an unknown name lists them all)",
+    )
+    parser.add_argument(
+        "--top", type=int, default=20, metavar="N", help="suspicious rows to list (default: 20)"
+    )
+    parser.add_argument(
+        "--alarm-rate",
+        type=float,
+        default=0.02,
+        metavar="FRACTION",
+        help="share of rows with corroborated label issues that makes poisoning likely (default: 0.02)",
+    )
+    parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the verdict is 'poisoning likely'")
+    add_output_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(options: argparse.Namespace) -> int:
+    """Scan the data; print the findings (or JSON); write HTML if asked."""
+    from poisonlab.data import load_dataset
+    from poisonlab.data.ground_truth import read_is_poison
+    from poisonlab.experiments.scan import LEVELS, scan
+
+    if options.html:
+        target = Path(options.html)
+        if target.is_dir():
+            raise DataError(f"--html {options.html!r} is a folder; name a file.")
+        if not target.resolve().parent.is_dir():
+            raise DataError(f"The folder for --html {options.html!r} does not exist.")
+    if options.top < 0:
+        raise DataError(f"--top must be 0 or more, got {options.top}.")
+    dataset = load_dataset(options.data, text_column=options.text_column, label_column=options.label_column)
+    is_poison = None
+    if Path(options.data).is_file():
+        is_poison = read_is_poison(options.data, text_column=options.text_column)
+    report = scan(
+        dataset,
+        victim=options.victim,
+        features=options.features,
+        random_state=options.seed,
+        detectors=options.detector,
+        is_poison=is_poison,
+        alarm_rate=options.alarm_rate,
+        top=options.top,
+    )
+    if options.html:
+        from poisonlab.experiments.scan_html import write_scan_html
+
+        try:
+            write_scan_html(report, options.html)
+        except OSError as error:
+            raise DataError(f"Cannot write --html {options.html!r}: {error.strerror or error}.") from None
+    if options.json:
+        print_json({**report.to_dict(), "html": options.html})
+    else:
+        render(report, options.html)
+    return EXIT_CHECK_FAILED if options.check and report.level == LEVELS[2] else EXIT_OK
+
+
+def _short(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def render(report: Any, html_path: str | None) -> None:
+    """Print the report for people."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from poisonlab.experiments.scan import LEVELS
+
+    console = Console(highlight=False)
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+    console.print(
+        f"[bold]poisonlab scan[/bold] {escape(report.data)}: {report.n_rows} rows ({escape(counts)}); "
+        f"victim {report.settings['victim']} ({report.settings['features']}); seed "
+        f"{report.settings['random_state']}; {report.seconds:.1f} s"
+    )
+    if report.triggers:
+        table = Table(title="Suspected triggers", title_justify="left")
+        for column in ("Trigger", "Score", "Rows", "Label", "Detector"):
+            table.add_column(column, justify="right" if column in ("Score", "Rows") else "left")
+        for trigger in report.triggers[:10]:
+            table.add_row(
+                escape(trigger.text),
+                f"{trigger.score:.3g}",
+                str(len(trigger.rows)),
+                escape(trigger.label or ""),
+                trigger.detector,
+            )
+        console.print(table)
+    else:
+        console.print("Suspected triggers: none.")
+    if report.suspicious:
+        flagged = report.settings["n_suspicious"]
+        table = Table(
+            title=f"Suspicious rows: top {len(report.suspicious)} of {flagged} flagged", title_justify="left"
+        )
+        for column in ("#", "Id", "Label", "Text", "Why"):
+            table.add_column(column, justify="right" if column == "#" else "left")
+        for rank, row in enumerate(report.suspicious, start=1):
+            more = f" (+{len(row.reasons) - 1} more)" if len(row.reasons) > 1 else ""
+            table.add_row(
+                str(rank),
+                escape(row.id),
+                escape(row.label),
+                escape(_short(row.text)),
+                escape(f"{row.detectors[0]}: {row.reasons[0]}{more}"),
+            )
+        console.print(table)
+    else:
+        console.print("Suspicious rows: none flagged.")
+    issues = report.label_issues
+    if issues:
+        shown = ", ".join(report.ids[row] for row in issues[:15])
+        rest = f" and {len(issues) - 15} more" if len(issues) > 15 else ""
+        console.print(
+            f"Label issues: {len(issues)} rows ({len(issues) / report.n_rows:.1%}) flagged by at least two "
+            f"label-issue detectors; ids {escape(shown)}{rest}."
+        )
+    else:
+        console.print("Label issues: none corroborated.")
+    if report.floods:
+        table = Table(title="Near-duplicate floods", title_justify="left")
+        for column in ("Rows", "Label", "The rest of the data says", "Example"):
+            table.add_column(column, justify="right" if column == "Rows" else "left")
+        for flood in report.floods[:10]:
+            says = (
+                f"{flood.rest_label} ({len(flood.rows) - flood.rest_agrees} of {len(flood.rows)} contradict)"
+            )
+            table.add_row(
+                str(len(flood.rows)), escape(flood.label), escape(says), escape(_short(flood.example, 60))
+            )
+        console.print(table)
+    else:
+        console.print("Near-duplicate floods: none.")
+    _render_detectors(console, report)
+    for name, reason in report.skipped:
+        console.print(f"Skipped {name}: {escape(reason)}")
+    style = ("green", "yellow", "red")[LEVELS.index(report.level)]
+    console.print(f"[bold {style}]Verdict: {escape(report.verdict)}[/bold {style}]")
+    if html_path:
+        console.print(f"HTML report written to {escape(html_path)}.")
+
+
+def _render_detectors(console: Any, report: Any) -> None:
+    from rich.table import Table
+
+    title = "Detectors"
+    if report.is_poison is not None:
+        title += f" scored against the is_poison column ({int(report.is_poison.sum())} poison rows)"
+    table = Table(title=title, title_justify="left")
+    headers = ["Detector", "Flagged", "Rule", "Secs"]
+    if report.is_poison is not None:
+        headers += ["Prec.", "Recall", "F1", "AUROC", "AP"]
+    for column in headers:
+        table.add_column(
+            column,
+            justify="left" if column in ("Detector", "Rule") else "right",
+            no_wrap=column == "Detector",
+        )
+    for run in report.runs:
+        cells = [run.name, str(run.n_flagged), "own" if run.own_flags else "outliers", f"{run.seconds:.2f}"]
+        if run.quality is not None:
+            q = run.quality
+            cells += [
+                percent(q.precision),
+                percent(q.recall),
+                percent(q.f1),
+                _ratio(q.auroc),
+                _ratio(q.average_precision),
+            ]
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _ratio(value: float) -> str:
+    return "n/a" if value != value else f"{value:.3f}"

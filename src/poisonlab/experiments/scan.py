@@ -1,0 +1,532 @@
+"""`scan`: run the detectors suited to a dataset and gather what they found, with a verdict.
+
+Every registered detector runs with its defaults (the victim, features and seed given here
+replace the defaults of detectors that take them). A detector that offers
+``findings(dataset)`` (see `poisonlab.detectors.findings`) or ``flag(dataset)`` decides its own
+flags; for any other, the scan flags its robust outliers (modified z-score above 3.5, Iglewicz &
+Hoaglin 1993). A detector that offers ``suspected_triggers(dataset)`` contributes triggers, and
+``floods(dataset)`` near-duplicate floods. With the ``is_poison`` ground truth, every detector
+is scored against it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from poisonlab import metrics
+from poisonlab._errors import DataError, ParameterError
+from poisonlab._params import fail
+from poisonlab.data.dataset import Dataset
+from poisonlab.detectors import DETECTORS, Detector, Findings
+from poisonlab.detectors.base import check_scores
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+LABEL_ISSUE_TARGET = "label_flip"
+OUTLIER_Z = 3.5
+MIN_ALARM_ROWS = 3
+"""Fewest corroborated label issues that can make poisoning likely: on a tiny dataset one
+disputed row is already a large share, and is better reviewed than alarmed on."""
+LEVELS = ("no sign of poisoning", "review suggested", "poisoning likely")
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectionQuality:
+    """A detector scored against the ground truth: its flags, and its scores at every threshold."""
+
+    precision: float
+    recall: float
+    f1: float
+    auroc: float
+    average_precision: float
+
+    @classmethod
+    def measure(cls, is_poison: BoolArray, scores: FloatArray, flags: BoolArray) -> DetectionQuality:
+        """Precision, recall and F1 of `flags`; AUROC and average precision of `scores`."""
+        return cls(
+            metrics.detection_precision(is_poison, flags),
+            metrics.detection_recall(is_poison, flags),
+            metrics.detection_f1(is_poison, flags),
+            metrics.auroc(is_poison, scores),
+            metrics.average_precision(is_poison, scores),
+        )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DetectorRun:
+    """One detector's output on the scanned data.
+
+    `own_flags` tells whether `flags` come from the detector's own rule or from the scan's
+    outlier rule on its scores.
+    """
+
+    name: str
+    params: dict[str, Any]
+    targets: tuple[str, ...]
+    scores: FloatArray
+    flags: BoolArray
+    reasons: tuple[str, ...]
+    own_flags: bool
+    seconds: float
+    quality: DetectionQuality | None
+
+    @property
+    def n_flagged(self) -> int:
+        """Rows flagged."""
+        return int(self.flags.sum())
+
+
+@dataclasses.dataclass(frozen=True)
+class SuspectedTrigger:
+    """A token or phrase a detector suspects of being a backdoor trigger.
+
+    `rows` carry it; `p_value` is the detector's, when it gives one (NaN otherwise).
+    """
+
+    text: str
+    score: float
+    rows: tuple[int, ...]
+    label: str | None
+    detector: str
+    p_value: float = float("nan")
+
+
+@dataclasses.dataclass(frozen=True)
+class SuspiciousRow:
+    """A row at least one detector flagged, with every flagging detector's reason."""
+
+    row: int
+    id: str
+    text: str
+    label: str
+    score: float
+    detectors: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class FloodSummary:
+    """A near-duplicate flood: rows, shared label, example text, and what the rest of the data
+    says of it: `rest_agrees` of its rows get its label from a Naive Bayes trained without the
+    whole flood (exact, by count arithmetic), whose most frequent answer is `rest_label`."""
+
+    rows: tuple[int, ...]
+    label: str
+    example: str
+    other_labels: int
+    rest_label: str
+    rest_agrees: int
+
+    @property
+    def contradicted(self) -> bool:
+        """Whether most of its rows get another label from the rest of the data."""
+        return self.rest_agrees * 2 < len(self.rows)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ScanReport:
+    """Everything `scan` found. `level` is one of `LEVELS`; `verdict` is one line for people."""
+
+    data: str
+    n_rows: int
+    counts: dict[str, int]
+    ids: tuple[str, ...]
+    runs: tuple[DetectorRun, ...]
+    skipped: tuple[tuple[str, str], ...]
+    triggers: tuple[SuspectedTrigger, ...]
+    floods: tuple[FloodSummary, ...]
+    label_issues: tuple[int, ...]
+    suspicious: tuple[SuspiciousRow, ...]
+    level: str
+    verdict: str
+    is_poison: BoolArray | None
+    seconds: float
+    settings: dict[str, Any]
+
+    @property
+    def has_ground_truth(self) -> bool:
+        """Whether the data carried an ``is_poison`` column."""
+        return self.is_poison is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form with every detector's score for every row."""
+        return {
+            "data": self.data,
+            "n_rows": self.n_rows,
+            "counts": self.counts,
+            "settings": self.settings,
+            "level": self.level,
+            "verdict": self.verdict,
+            "seconds": self.seconds,
+            "ground_truth": None
+            if self.is_poison is None
+            else {"n_poison": int(self.is_poison.sum()), "rows": np.flatnonzero(self.is_poison).tolist()},
+            "detectors": [
+                {
+                    "name": run.name,
+                    "params": run.params,
+                    "targets": list(run.targets),
+                    "own_flags": run.own_flags,
+                    "n_flagged": run.n_flagged,
+                    "seconds": run.seconds,
+                    "quality": None if run.quality is None else dataclasses.asdict(run.quality),
+                    "flagged_rows": np.flatnonzero(run.flags).tolist(),
+                    "scores": run.scores.tolist(),
+                }
+                for run in self.runs
+            ],
+            "skipped": [{"name": name, "reason": reason} for name, reason in self.skipped],
+            "triggers": [dataclasses.asdict(t) | {"rows": list(t.rows)} for t in self.triggers],
+            "floods": [dataclasses.asdict(f) | {"rows": list(f.rows)} for f in self.floods],
+            "label_issues": list(self.label_issues),
+            "suspicious": [
+                dataclasses.asdict(s) | {"detectors": list(s.detectors), "reasons": list(s.reasons)}
+                for s in self.suspicious
+            ],
+            "ids": list(self.ids),
+        }
+
+
+def default_detectors(
+    *, victim: str = "nb", features: str = "count", random_state: int = 0, names: Sequence[str] | None = None
+) -> list[Detector]:
+    """Every registered detector (or those `names`), built with its defaults, with the given
+    victim, features and seed for those that take them.
+
+    Examples
+    --------
+    >>> [d.name for d in default_detectors(names=["knn_labels"])]
+    ['knn_labels']
+    """
+    chosen = list(DETECTORS.names()) if names is None else list(dict.fromkeys(names))
+    built = []
+    for name in chosen:
+        cls = DETECTORS.get(name)
+        fields = {f.name for f in dataclasses.fields(cls)}
+        given = {"victim": victim, "features": features, "random_state": random_state}
+        built.append(cls(**{k: v for k, v in given.items() if k in fields}))
+    return built
+
+
+def outlier_flags(scores: FloatArray) -> BoolArray:
+    """Rows whose modified z-score (median and MAD) exceeds 3.5 (Iglewicz & Hoaglin 1993).
+
+    Where the MAD is 0 the mean absolute deviation stands in for it; all-equal scores flag nothing.
+
+    Examples
+    --------
+    >>> outlier_flags(np.array([1.0, 1.1, 0.9, 1.0, 9.0])).tolist()
+    [False, False, False, False, True]
+    """
+    values = np.asarray(scores, dtype=np.float64)
+    if values.size == 0:
+        return np.zeros(0, dtype=bool)
+    center = np.median(values)
+    spread = np.median(np.abs(values - center))
+    if spread > 0:
+        z = 0.6745 * (values - center) / spread
+    else:
+        mean_deviation = np.mean(np.abs(values - center))
+        if mean_deviation == 0:
+            return np.zeros(values.size, dtype=bool)
+        z = (values - center) / (1.253314 * mean_deviation)
+    return np.asarray(z > OUTLIER_Z, dtype=bool)
+
+
+def _run(detector: Detector, dataset: Dataset, is_poison: BoolArray | None) -> DetectorRun:
+    start = time.perf_counter()
+    own = True
+    if hasattr(detector, "findings"):
+        found = detector.findings(dataset)
+        if not isinstance(found, Findings):
+            raise TypeError(f"{detector.name}.findings must return Findings, not {type(found).__name__}")
+        scores, flags, reasons = check_scores(found.scores, dataset), found.flags, found.reasons
+    else:
+        scores = check_scores(detector.score(dataset), dataset)
+        if hasattr(detector, "flag"):
+            flags = np.asarray(detector.flag(dataset), dtype=bool)
+        else:
+            flags, own = outlier_flags(scores), False
+        reasons = tuple(
+            (f"{detector.name} score {s:.3g} ({'its own rule' if own else 'an outlier among all rows'})")
+            if f
+            else ""
+            for f, s in zip(flags.tolist(), scores.tolist())
+        )
+    seconds = time.perf_counter() - start
+    quality = None if is_poison is None else DetectionQuality.measure(is_poison, scores, flags)
+    return DetectorRun(
+        name=detector.name,
+        params=detector.get_params(),
+        targets=tuple(detector.targets),
+        scores=scores,
+        flags=np.asarray(flags, dtype=bool),
+        reasons=tuple(reasons),
+        own_flags=own,
+        seconds=seconds,
+        quality=quality,
+    )
+
+
+def _field(item: Any, *names: str) -> Any:
+    for name in names:
+        if isinstance(item, dict) and name in item:
+            return item[name]
+        if hasattr(item, name):
+            return getattr(item, name)
+    return None
+
+
+def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
+    """Read a suspected trigger from a detector's own record (an object, dict or tuple)."""
+    if isinstance(item, (tuple, list)) and item and isinstance(item[0], str):
+        text, score = item[0], item[1] if len(item) > 1 else float("nan")
+        rows: Any = item[2] if len(item) > 2 else ()
+        label: Any = None
+        p_value: Any = None
+    else:
+        text = _field(item, "text", "trigger", "ngram", "token", "phrase")
+        score = _field(item, "score", "suspicion", "statistic")
+        rows = _field(item, "rows", "row_indices", "carriers")
+        label = _field(item, "label", "target", "target_class", "class_")
+        p_value = _field(item, "p_value", "pvalue")
+    if isinstance(text, (tuple, list)):
+        text = " ".join(str(t) for t in text)
+    label_name = dataset.classes[int(label)] if isinstance(label, (int, np.integer)) else label
+    rows_t = tuple(int(r) for r in np.asarray(rows if rows is not None else (), dtype=np.int64).ravel())
+    return SuspectedTrigger(
+        str(text),
+        float(score) if score is not None else float("nan"),
+        rows_t,
+        label_name,
+        detector,
+        float(p_value) if p_value is not None else float("nan"),
+    )
+
+
+def scan(
+    dataset: Dataset,
+    *,
+    victim: str = "nb",
+    features: str = "count",
+    random_state: int = 0,
+    detectors: Sequence[str] | None = None,
+    is_poison: npt.ArrayLike | None = None,
+    alarm_rate: float = 0.02,
+    top: int = 20,
+) -> ScanReport:
+    """Run the detectors on `dataset`; collect triggers, floods, label issues, suspicious rows.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    victim, features : str
+        The victim (and its features) for detectors that train one.
+    random_state : int
+        Seed for detectors that take one.
+    detectors : sequence of str, optional
+        Registered detector names to run; all of them by default.
+    is_poison : array-like of bool, optional
+        Ground truth, one flag per row: every detector is then scored against it.
+    alarm_rate : float
+        Share of rows with corroborated label issues (flagged by at least two label-issue
+        detectors, or by the only one that ran) at which the verdict says poisoning is likely
+        (when they are at least `MIN_ALARM_ROWS` rows).
+    top : int
+        Suspicious rows kept in the report (all flagged rows are ranked; the first `top` kept).
+
+    Examples
+    --------
+    >>> from poisonlab.data import load_dataset
+    >>> report = scan(load_dataset("article"), detectors=["knn_labels", "nb_influence"])
+    >>> [run.name for run in report.runs], report.level in LEVELS
+    (['knn_labels', 'nb_influence'], True)
+    """
+    if isinstance(alarm_rate, bool) or not isinstance(alarm_rate, (int, float)) or not 0 < alarm_rate <= 1:
+        raise fail("scan", "alarm_rate", "a float in (0, 1]", alarm_rate)
+    if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+        raise fail("scan", "top", "an int >= 0", top)
+    if len(dataset) == 0:
+        raise DataError("There is nothing to scan: the dataset has no rows.")
+    truth = None
+    if is_poison is not None:
+        truth = np.asarray(is_poison, dtype=bool)
+        if truth.shape != (len(dataset),):
+            raise DataError(
+                f"The ground truth needs one is_poison flag per row: {truth.size} for {len(dataset)}."
+            )
+    start = time.perf_counter()
+    chosen = default_detectors(victim=victim, features=features, random_state=random_state, names=detectors)
+    runs: list[DetectorRun] = []
+    skipped: list[tuple[str, str]] = []
+    triggers: list[SuspectedTrigger] = []
+    floods: list[FloodSummary] = []
+    summarised: set[str] = set()  # detectors whose flags are already told as triggers or floods
+    for detector in chosen:
+        try:
+            runs.append(_run(detector, dataset, truth))
+            if hasattr(detector, "suspected_triggers"):
+                summarised.add(detector.name)
+                found = detector.suspected_triggers(dataset)
+                triggers.extend(_as_trigger(item, detector.name, dataset) for item in found)
+            if hasattr(detector, "floods"):
+                summarised.add(detector.name)
+                floods.extend(_judge_floods(dataset, detector.floods(dataset)))
+        except (DataError, ParameterError) as error:  # unsuited to this data: say why, run the rest
+            if detectors is not None and len(chosen) == 1:
+                raise
+            skipped.append((detector.name, str(error)))
+    label_issues = _label_issues(runs)
+    suspicious = _rank(dataset, runs)
+    others = [run for run in runs if LABEL_ISSUE_TARGET not in run.targets and run.name not in summarised]
+    level, verdict = _verdict(len(dataset), runs, others, triggers, floods, label_issues, alarm_rate)
+    return ScanReport(
+        data=dataset.name or "data",
+        n_rows=len(dataset),
+        counts=dataset.counts(),
+        ids=dataset.ids,
+        runs=tuple(runs),
+        skipped=tuple(skipped),
+        triggers=tuple(triggers),
+        floods=tuple(floods),
+        label_issues=label_issues,
+        suspicious=tuple(suspicious[:top]),
+        level=level,
+        verdict=verdict,
+        is_poison=truth,
+        seconds=time.perf_counter() - start,
+        settings={
+            "victim": victim,
+            "features": features,
+            "random_state": random_state,
+            "alarm_rate": alarm_rate,
+            "n_suspicious": len(suspicious),
+        },
+    )
+
+
+def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
+    """Ask a Naive Bayes trained on everything but each flood what the flood's rows are."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from poisonlab.detectors.nb_influence import leave_rows_out_joint
+
+    if not found:
+        return []
+    counts = CountVectorizer().fit_transform(dataset.texts)
+    judged = []
+    for flood in found:
+        rows = np.asarray(flood.rows, dtype=np.int64)
+        guess = leave_rows_out_joint(counts, dataset.labels, rows, len(dataset.classes)).argmax(axis=1)
+        common = int(np.bincount(guess, minlength=len(dataset.classes)).argmax())
+        judged.append(
+            FloodSummary(
+                rows=tuple(rows.tolist()),
+                label=dataset.classes[flood.label],
+                example=dataset.texts[int(rows[0])],
+                other_labels=int(flood.other_labels),
+                rest_label=dataset.classes[common],
+                rest_agrees=int((guess == flood.label).sum()),
+            )
+        )
+    return judged
+
+
+def _label_issues(runs: Sequence[DetectorRun]) -> tuple[int, ...]:
+    """Rows flagged by at least two label-issue detectors (or by the only one that ran)."""
+    label_runs = [run for run in runs if LABEL_ISSUE_TARGET in run.targets and run.own_flags]
+    if not label_runs:
+        return ()
+    votes = np.sum([run.flags for run in label_runs], axis=0)
+    needed = min(2, len(label_runs))
+    return tuple(int(r) for r in np.flatnonzero(votes >= needed))
+
+
+def _rank(dataset: Dataset, runs: Sequence[DetectorRun]) -> list[SuspiciousRow]:
+    """Flagged rows, most suspicious first: by the sum, over flagging detectors, of the row's
+    score percentile within that detector (so agreeing detectors and extreme scores rank high)."""
+    from scipy.stats import rankdata
+
+    if not runs:
+        return []
+    n = len(dataset)
+    combined = np.zeros(n)
+    for run in runs:
+        combined += run.flags * (rankdata(run.scores, method="max") / n)
+    rows = np.flatnonzero(combined > 0)
+    rows = rows[np.argsort(-combined[rows], kind="stable")]
+    ranked = []
+    for row in rows.tolist():
+        flagging = [run for run in runs if run.flags[row]]
+        ranked.append(
+            SuspiciousRow(
+                row=row,
+                id=dataset.ids[row],
+                text=dataset.texts[row],
+                label=dataset.classes[int(dataset.labels[row])],
+                score=float(combined[row]),
+                detectors=tuple(run.name for run in flagging),
+                reasons=tuple(run.reasons[row] or f"flagged by {run.name}" for run in flagging),
+            )
+        )
+    return ranked
+
+
+def _verdict(
+    n_rows: int,
+    runs: Sequence[DetectorRun],
+    others: Sequence[DetectorRun],
+    triggers: Sequence[SuspectedTrigger],
+    floods: Sequence[FloodSummary],
+    label_issues: Sequence[int],
+    alarm_rate: float,
+) -> tuple[str, str]:
+    evidence: list[str] = []
+    likely = False
+    if triggers:
+        likely = True
+        shown = ", ".join(repr(t.text) for t in triggers[:3])
+        evidence.append(f"{len(triggers)} suspected trigger(s) ({shown})")
+    if label_issues:
+        share = len(label_issues) / n_rows
+        likely = likely or (share >= alarm_rate and len(label_issues) >= MIN_ALARM_ROWS)
+        evidence.append(f"{len(label_issues)} corroborated label issues ({share:.1%} of rows)")
+    contradicted = [f for f in floods if f.contradicted]
+    if contradicted:
+        likely = True
+        evidence.append(
+            f"{len(contradicted)} near-duplicate flood(s) whose label the rest of the data contradicts "
+            f"({sum(len(f.rows) for f in contradicted)} rows)"
+        )
+    if len(floods) > len(contradicted):
+        plain = [f for f in floods if not f.contradicted]
+        evidence.append(f"{len(plain)} near-duplicate flood(s) ({sum(len(f.rows) for f in plain)} rows)")
+    evidence.extend(f"{run.n_flagged} rows flagged by {run.name}" for run in others if run.n_flagged)
+    if not runs:
+        return LEVELS[0], "no detector could run on this data"
+    level = LEVELS[2] if likely else LEVELS[1] if evidence else LEVELS[0]
+    return level, f"{level}: " + (
+        "; ".join(evidence) if evidence else f"{len(runs)} detectors flagged nothing"
+    )
+
+
+__all__ = [
+    "LEVELS",
+    "DetectionQuality",
+    "DetectorRun",
+    "FloodSummary",
+    "ScanReport",
+    "SuspectedTrigger",
+    "SuspiciousRow",
+    "default_detectors",
+    "outlier_flags",
+    "scan",
+]

@@ -1,0 +1,184 @@
+"""`scan`: every detector on one dataset, findings gathered, a verdict, scored against the truth."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from poisonlab._errors import DataError, ParameterError
+from poisonlab.attacks import Backdoor, LabelFlip, Poisoned
+from poisonlab.data import Dataset
+from poisonlab.detectors import DETECTORS, Detector
+from poisonlab.experiments.scan import LEVELS, outlier_flags, scan
+from poisonlab.experiments.scan_html import render_scan_html, write_scan_html
+
+LABEL_DETECTORS = ["confident_learning", "knn_labels", "nb_influence"]
+
+
+@pytest.fixture(scope="module")
+def flipped(sms_split: tuple[Dataset, Dataset]) -> Poisoned:
+    return LabelFlip(strategy="targeted", rate=0.1).apply(sms_split[0], random_state=0)
+
+
+@pytest.fixture(scope="module")
+def flipped_report(flipped: Poisoned) -> Any:
+    return scan(flipped.poisoned, is_poison=flipped.is_poison)
+
+
+def test_every_registered_detector_runs_and_is_scored(flipped: Poisoned, flipped_report: Any) -> None:
+    report = flipped_report
+    assert {run.name for run in report.runs} | {name for name, _ in report.skipped} == set(DETECTORS)
+    assert not report.skipped
+    for run in report.runs:
+        assert run.scores.shape == (len(flipped.poisoned),)
+        assert run.quality is not None
+        assert 0.0 <= run.quality.auroc <= 1.0
+    by_name = {run.name: run for run in report.runs}
+    for name in LABEL_DETECTORS:
+        assert by_name[name].quality.auroc > 0.75, name
+    assert report.level == "poisoning likely"
+    assert re.match(r"poisoning likely: .*\d+ corroborated label issues \(\d+\.\d% of rows\)", report.verdict)
+
+
+def test_label_issues_are_rows_two_label_detectors_agree_on(flipped_report: Any) -> None:
+    runs = {run.name: run for run in flipped_report.runs}
+    votes = sum(runs[name].flags.astype(int) for name in LABEL_DETECTORS)
+    assert list(flipped_report.label_issues) == np.flatnonzero(votes >= 2).tolist()
+
+
+def test_suspicious_rows_are_ranked_with_a_reason_each(flipped: Poisoned, flipped_report: Any) -> None:
+    rows = flipped_report.suspicious
+    assert len(rows) == 20
+    assert [r.score for r in rows] == sorted((r.score for r in rows), reverse=True)
+    for row in rows:
+        assert row.reasons and all(row.reasons) and len(row.reasons) == len(row.detectors)
+        assert row.text == flipped.poisoned.texts[row.row] and row.id == flipped.poisoned.ids[row.row]
+    precision_top = np.mean([flipped.is_poison[r.row] for r in rows])
+    assert precision_top >= 0.5, "the top of the ranking should be mostly poison"
+
+
+def test_json_form_has_every_score_and_is_strict(flipped_report: Any) -> None:
+    document = flipped_report.to_dict()
+    text = json.dumps(document, allow_nan=True)
+    assert len(document["detectors"]) == len(flipped_report.runs)
+    for entry in document["detectors"]:
+        assert len(entry["scores"]) == flipped_report.n_rows
+    assert len(document["ids"]) == flipped_report.n_rows
+    assert document["ground_truth"]["n_poison"] == int(flipped_report.is_poison.sum())
+    assert "Infinity" not in text
+
+
+def test_a_duplicate_flood_that_the_data_contradicts_makes_poisoning_likely(
+    sms_split: tuple[Dataset, Dataset],
+) -> None:
+    attack = Backdoor(
+        trigger="PROMO2026",
+        mode="inject",
+        rate=0.01,
+        carriers=("WINNER! claim your free prize, text WIN now",),
+    )
+    out = attack.apply(sms_split[0], random_state=0)
+    report = scan(out.poisoned, detectors=["duplicate_flood"], is_poison=out.is_poison)
+    flood = next(f for f in report.floods if set(f.rows) == set(out.poison_rows.tolist()))
+    assert flood.contradicted and flood.label == "ham" and flood.rest_label == "spam"
+    assert all(not f.contradicted for f in report.floods if f is not flood)  # SMS's own repeats
+    assert report.level == "poisoning likely" and "contradicts" in report.verdict
+
+
+def test_clean_data_without_floods_or_issues_has_no_sign() -> None:
+    spam = ["win cash prize now", "win free cash", "free prize now win", "cash prize win free"]
+    ham = ["see you at lunch", "lunch at noon see you", "see you soon at lunch", "meet you at lunch"]
+    data = Dataset(spam + ham, [1] * 4 + [0] * 4, ("ham", "spam"))
+    report = scan(data, detectors=["duplicate_flood", "nb_influence"])
+    assert report.level == LEVELS[0] and report.verdict.startswith("no sign of poisoning")
+    assert report.suspicious == () and report.label_issues == () and not report.has_ground_truth
+
+
+class _Fake(Detector):
+    """A stand-in detector with no flags of its own and a trigger list."""
+
+    name: ClassVar[str] = "fake_trigger"
+    paper: ClassVar[str] = "none"
+    targets: ClassVar[tuple[str, ...]] = ("backdoor",)
+
+    @classmethod
+    def examples(cls) -> list[Detector]:
+        return [cls()]
+
+    def score(self, dataset: Dataset) -> np.ndarray:
+        return np.array([10.0 if "cash" in t else 1.0 for t in dataset.texts])
+
+    def suspected_triggers(self, dataset: Dataset) -> list[Any]:
+        rows = tuple(i for i, t in enumerate(dataset.texts) if "cash" in t)
+        return [{"token": "cash", "score": 3.5, "rows": rows, "target": 1, "p_value": 0.001}]
+
+
+def test_any_detector_with_suspected_triggers_feeds_the_report(
+    small_dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = dataclasses.dataclass(frozen=True, kw_only=True)(_Fake)
+    monkeypatch.setitem(DETECTORS._items, "fake_trigger", fake)
+    report = scan(small_dataset, detectors=["fake_trigger"])
+    (trigger,) = report.triggers
+    assert (trigger.text, trigger.score, trigger.label, trigger.p_value) == ("cash", 3.5, "spam", 0.001)
+    assert trigger.rows == (0,) and trigger.detector == "fake_trigger"
+    (run,) = report.runs
+    assert not run.own_flags and run.flags.tolist() == outlier_flags(run.scores).tolist()
+    assert report.level == "poisoning likely" and "'cash'" in report.verdict
+
+
+def test_outlier_rule() -> None:
+    assert outlier_flags(np.array([1.0, 1.0, 1.0])).tolist() == [False] * 3
+    values = np.r_[np.zeros(20), 5.0]  # MAD 0: the mean absolute deviation stands in
+    assert outlier_flags(values).tolist() == [False] * 20 + [True]
+
+
+def test_unsuited_detectors_are_skipped_with_the_reason() -> None:
+    data = Dataset(["win cash", "cheap pills", "see you", "lunch"], [1, 1, 0, 0], ("ham", "spam"))
+    report = scan(data, detectors=["nb_influence", "duplicate_flood"])
+    assert [r.name for r in report.runs] == ["nb_influence", "duplicate_flood"]
+    lonely = data.with_labels([1, 0, 0, 0])
+    report = scan(lonely, detectors=["confident_learning", "nb_influence"])
+    assert [name for name, _ in report.skipped] == ["confident_learning"]
+    assert "class 'spam' has 1" in report.skipped[0][1]
+    with pytest.raises(DataError, match="class 'spam' has 1"):
+        scan(lonely, detectors=["confident_learning"])  # asked for alone: the error is the answer
+
+
+def test_bad_arguments(small_dataset: Dataset) -> None:
+    with pytest.raises(ParameterError, match="Unknown detector 'nope'"):
+        scan(small_dataset, detectors=["nope"])
+    with pytest.raises(ParameterError, match="'alarm_rate' parameter of scan"):
+        scan(small_dataset, alarm_rate=0)
+    with pytest.raises(DataError, match="one is_poison flag per row"):
+        scan(small_dataset, is_poison=[True])
+
+
+def test_html_is_self_contained_escaped_and_atomic(tmp_path: Path) -> None:
+    texts = ['<script>alert("x")</script> win cash', "win cash now", "see you", "lunch at noon", "ok then"]
+    data = Dataset(texts, [0, 1, 0, 0, 0], ("ham", "spam"), ids=["<b>a</b>", "b", "c", "d", "e"])
+    report = scan(data, detectors=["nb_influence"], is_poison=[True, False, False, False, False])
+    page = render_scan_html(report)
+    assert "<script" not in page and "&lt;script&gt;" in page and "&lt;b&gt;a&lt;/b&gt;" in page
+    assert not re.search(r"(?:src|href)\s*=|https?://|@import|url\(", page), "nothing may be fetched"
+    assert "<style>" in page and "AUROC" in page
+    target = tmp_path / "scan.html"
+    write_scan_html(report, target)
+    assert target.read_text(encoding="utf-8") == page
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.html"]
+
+
+def test_one_disputed_row_in_tiny_data_asks_for_review_not_alarm() -> None:
+    spam = ["win cash prize now", "win free cash", "free prize now win", "cash prize win free"]
+    ham = ["see you at lunch", "lunch at noon see you", "see you soon at lunch", "meet you at lunch"]
+    data = Dataset(spam + ham, [1, 1, 1, 0] + [0] * 4, ("ham", "spam"))  # one spam text labelled ham
+    report = scan(data, detectors=["nb_influence"])
+    assert report.label_issues == (3,)
+    assert report.level == "review suggested"
+    assert "1 corroborated label issues (12.5% of rows)" in report.verdict
