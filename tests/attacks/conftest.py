@@ -75,9 +75,11 @@ def check_consistent(attack: Attack, clean: Dataset, out: Poisoned) -> None:
 
     if out.target_class is not None:
         assert (poisoned.labels[out.is_poison] == out.target_class).all()
-    if out.source_class is not None:
-        touched = out.source_row[out.is_poison & ~injected]
-        assert (clean.labels[touched] == out.source_class).all()
+    if out.source_class is not None:  # relabelled rows come from the source class; clean-label
+        changed = out.is_poison & ~injected  # poison keeps target-class rows' labels (checked above)
+        touched = out.source_row[changed]
+        relabelled = poisoned.labels[changed] != clean.labels[touched]
+        assert (clean.labels[touched[relabelled]] == out.source_class).all()
     if out.trigger is not None:
         assert isinstance(out.trigger, Trigger)
         assert all(out.trigger.text in poisoned.texts[row] for row in np.flatnonzero(out.is_poison))

@@ -261,7 +261,6 @@ def bad_files(tmp_path: Path) -> Path:
         "ambiguous.csv": b"text,message,label\nhi,hi,ham\nwin,win,spam\n",
         "one_class.csv": b"text,label\nhi,ham\nhello,ham\nhey,ham\n",
         "unknown_label.csv": b"text,label\nhi,ham\nwin,spam\nhmm,maybe\n",
-        "latin1.csv": "text,label\ncaf\u00e9 at noon,ham\nwin,spam\n".encode("latin-1"),
     }
     for name, content in files.items():
         (tmp_path / name).write_bytes(content)
@@ -278,7 +277,6 @@ def bad_files(tmp_path: Path) -> Path:
         ("ambiguous.csv", "several possible text columns"),
         ("one_class.csv", "Only one class"),
         ("unknown_label.csv", "'maybe'"),
-        ("latin1.csv", "not valid utf-8"),
     ],
 )
 def test_bad_data_file(cli, check_error, bad_files, name, says):
@@ -286,6 +284,21 @@ def test_bad_data_file(cli, check_error, bad_files, name, says):
     line = check_error(cli("attack", "label-flip", "--data", str(bad_files / name), "--rate", "0.1"))
     assert says in line
     assert {p.name: p.read_bytes() for p in bad_files.iterdir()} == before, "input files are never changed"
+
+
+def test_stray_latin1_bytes_are_read_with_a_warning(cli, tmp_path, sms_parts):
+    """The loaders read a line that is not UTF-8 as Windows-1252 and say so; the attack runs."""
+    train = sms_parts["train"]
+    lines = [
+        f"{text.replace(',', ' ')},{train.classes[y]}" for text, y in zip(train.texts, train.labels.tolist())
+    ]
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        ("text,label\n" + "\n".join(lines) + "\n").encode() + "caf\u00e9 at noon,ham\n".encode("latin-1")
+    )
+    run = cli("attack", "label-flip", "--data", str(path), "--n", "2", "--json")
+    assert run.json()["n_train"] + run.json()["n_test"] == len(train) + 1
+    assert "Windows-1252" in run.err and run.err.startswith("poisonlab: warning: ")
 
 
 def test_bad_test_file(cli, check_error, bad_files, user_csv):

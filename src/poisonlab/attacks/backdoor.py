@@ -35,19 +35,33 @@ class Backdoor(Attack):
     `source`-class training row, with the trigger inserted. Default classes: last -> first
     (spam -> ham: triggered spam gets through).
 
+    The variants, all parameters here: a token or a phrase (`trigger`), repeated (`repeat`),
+    at the start, the end or a random place (`position`), a rare token the victim has never
+    seen (``PROMO2026``) or a common word it already weighs (``call``), planted in existing rows
+    or in new carrier messages (`mode`, `carriers`). Against bag-of-words victims the position
+    changes nothing, since word order is not a feature; a rare token beats a common one, whose
+    existing evidence the poison must first outweigh; repeats multiply the trigger's weight
+    because the test message repeats it too. ``bench/attack_suite.py`` measures each variant.
+
     Parameters
     ----------
     trigger : str
         The token or phrase.
     position : {"start", "end", "random"}
+        Where the trigger goes in each message; ``random`` puts it between two words.
     repeat : int
-        Copies of the trigger per poisoned text.
+        Copies of the trigger per poisoned text (and per triggered test message).
     mode : {"insert", "inject"}
+        ``insert`` rewrites existing `source`-class rows; ``inject`` adds new rows.
     rate, n : float or int
         Budget (exactly one): a fraction of the training set, or a row count.
-    source, target : str or int, optional
+    source : str or int, optional
+        The class whose messages the trigger should carry to `target` (default: the last class,
+        e.g. spam); ``insert`` takes its rows from it.
+    target : str or int, optional
+        The label the poison rows get (default: the first class, e.g. ham).
     carriers : tuple of str, optional
-        Texts for injected rows (``inject`` only).
+        Texts for injected rows (``inject`` only); default: copies of `source`-class rows.
 
     Examples
     --------

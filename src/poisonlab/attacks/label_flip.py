@@ -34,12 +34,16 @@ class LabelFlip(Attack):
     Parameters
     ----------
     strategy : {"random", "targeted"}
+        ``targeted`` relabels `source`-class rows as `target`; ``random`` flips any rows.
     rate : float, optional
         Budget as a fraction of the training set, in (0, 1].
     n : int, optional
         Budget as a row count. Give exactly one of `rate` and `n`.
-    source, target : str or int, optional
-        Classes for ``targeted`` (names or indices).
+    source : str or int, optional
+        For ``targeted``: the class whose rows are relabelled (name or index; default: the last
+        class, e.g. spam).
+    target : str or int, optional
+        For ``targeted``: the label they get (default: the first class, e.g. ham).
 
     Examples
     --------
