@@ -93,13 +93,19 @@ def _defended_scores(
         triggered = defended.predict(poisoned.trigger.apply([test.texts[i] for i in members]))
         eligible = metrics.asr_eligible(test.labels[members], clean_triggered, source=source)
         scores["asr"] = metrics.attack_success_rate(triggered, eligible, target=target)
-    info = {
+    info: dict[str, Any] = {
         "removed": None if defended.removed is None else int(defended.removed.sum()),
         "removed_poison": None
         if defended.removed is None
         else int((defended.removed & poisoned.is_poison).sum()),
         **defended.info,
     }
+    if hasattr(defended.model, "certify"):  # partition aggregation: certified accuracy by radius
+        from poisonlab.defenses.partition_aggregation import certified_accuracy_curve
+
+        certificate = defended.model.certify(test.texts)
+        curve = certified_accuracy_curve(test.labels, certificate.predictions, certificate.radii)
+        info["certified_accuracy"] = {str(r): float(v) for r, v in enumerate(curve)}
     return scores, info
 
 
