@@ -109,13 +109,25 @@ class SweepSpec:
     detectors: tuple[dict[str, Any], ...]
 
     def cells(self) -> list[Cell]:
-        """Every cell, in a fixed order: victim, attack, defense, then seed."""
+        """Every cell, in a fixed order: victim, attack, defense, then seed.
+
+        A defense made for some victims only (its ``supported_victims``, e.g. DP logistic
+        regression) is paired with those victims only.
+        """
         return [
             Cell(self.data, self.split_seed, victim, attack, defense, self.detectors, seed)
             for victim, attack, defense, seed in itertools.product(
                 self.victims, self.attacks, self.defenses, self.seeds
             )
+            if _supports(defense, victim)
         ]
+
+
+def _supports(defense: Mapping[str, Any], victim: Mapping[str, Any]) -> bool:
+    if defense["name"] == NO_DEFENSE:
+        return True
+    supported = getattr(_registry("defense").get(defense["name"]), "supported_victims", None)
+    return supported is None or victim["name"] in supported
 
 
 def _expand(table: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
