@@ -1,0 +1,122 @@
+"""`SpectralSignature`: poison as the top principal direction inside its labelled class."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+from poisonlab._params import check_choice, check_positive_int, fail, freeze_sequences
+from poisonlab.data.dataset import Dataset
+from poisonlab.detectors.base import Detector, FloatArray, check_scores
+from poisonlab.detectors.registry import DETECTORS
+from poisonlab.detectors.representation import REPRESENTATIONS, Rows, represent, total_variance
+from poisonlab.victims.factory import VICTIMS
+
+
+def top_direction_scores(rows: Rows, *, random_state: int | None = 0) -> FloatArray:
+    """Squared projection of each centred row on the rows' top principal direction.
+
+    Scaled by its mean, so a class's scores average 1 whatever its size and spread; rows along
+    a direction few rows share score far above 1. Sparse rows are centred implicitly
+    (scikit-learn's ``PCA(svd_solver="arpack")``). Fewer than two rows, or no variance: zeros.
+
+    Examples
+    --------
+    >>> rows = np.array([[0.0, 0.1], [0.1, 0.0], [0.0, 0.0], [0.1, 0.1], [5.0, 5.0]])
+    >>> int(top_direction_scores(rows).argmax())
+    4
+    """
+    from sklearn.decomposition import PCA
+
+    n, d = rows.shape
+    if n < 2 or min(n, d) < 2 or total_variance(rows) <= 0:
+        return np.zeros(n)
+    projection = PCA(n_components=1, svd_solver="arpack", random_state=random_state).fit_transform(rows)
+    energy = np.asarray(projection[:, 0], dtype=np.float64) ** 2
+    mean = float(energy.mean())
+    return energy / mean if mean > 0 else np.zeros(n)
+
+
+@DETECTORS.register("spectral_signature")
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SpectralSignature(Detector):
+    """Spectral signatures (Tran, Li & Madry 2018): outliers along a class's top singular direction.
+
+    Within each class, the rows are centred and projected on their top principal direction;
+    a row's score is its squared projection divided by the class mean, so scores of different
+    classes are comparable. Poison rows labelled into a class they do not belong to pull that
+    direction toward themselves and score far above 1.
+
+    The representation decides whether it works (see `poisonlab.detectors.representation`):
+    ``weighted`` (binary bag-of-words times the weights of a linear `victim` fitted on the
+    data, the text analogue of a network's activations) finds a dirty-label backdoor; the
+    plain ``counts`` and ``tfidf_svd`` spaces are baselines that mostly do not.
+
+    Parameters
+    ----------
+    representation : {"weighted", "counts", "tfidf_svd"}
+        The space the rows are compared in.
+    victim : str
+        The registered victim whose weights scale the ``weighted`` representation.
+    svd_components : int
+        Dimensions of the ``tfidf_svd`` representation.
+    random_state : int
+        Seeds the victim, the SVD and the eigensolver.
+
+    Examples
+    --------
+    >>> from poisonlab.attacks import Backdoor
+    >>> from poisonlab.data import load_dataset
+    >>> from poisonlab.metrics import auroc
+    >>> attacked = Backdoor(trigger="PROMO2026", rate=0.01).apply(load_dataset("sms_spam"), random_state=0)
+    >>> scores = SpectralSignature().score(attacked.poisoned)
+    >>> bool(auroc(attacked.is_poison, scores) > 0.95)
+    True
+    """
+
+    name: ClassVar[str] = "spectral_signature"
+    paper: ClassVar[str] = "Tran, Li & Madry (2018), Spectral Signatures in Backdoor Attacks, NeurIPS."
+    targets: ClassVar[tuple[str, ...]] = ("backdoor",)
+
+    representation: str = "weighted"
+    victim: str = "logreg"
+    svd_components: int = 100
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        freeze_sequences(self)
+        check_choice("SpectralSignature", "representation", self.representation, REPRESENTATIONS)
+        check_choice("SpectralSignature", "victim", self.victim, VICTIMS.names())
+        check_positive_int("SpectralSignature", "svd_components", self.svd_components)
+        if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
+            raise fail("SpectralSignature", "random_state", "an int", self.random_state)
+
+    @classmethod
+    def examples(cls) -> list[Detector]:
+        """The default, a linear-SVM victim, and each baseline representation."""
+        return [
+            cls(),
+            cls(victim="svm", random_state=1),
+            cls(representation="counts"),
+            cls(representation="tfidf_svd", svd_components=20),
+        ]
+
+    def score(self, dataset: Dataset) -> FloatArray:
+        """Per row, its class's top-direction energy over the class mean (about 1 for a typical row)."""
+        rows = represent(
+            dataset,
+            self.representation,
+            victim=self.victim,
+            svd_components=self.svd_components,
+            random_state=self.random_state,
+        )
+        scores = np.zeros(len(dataset), dtype=np.float64)
+        for label in np.unique(dataset.labels):
+            members = np.flatnonzero(dataset.labels == label)
+            scores[members] = top_direction_scores(rows[members], random_state=self.random_state)
+        return check_scores(scores, dataset)
+
+
+__all__ = ["SpectralSignature", "top_direction_scores"]
