@@ -100,12 +100,14 @@ def test_clean_data_without_floods_or_issues_has_no_sign() -> None:
     assert report.suspicious == () and report.label_issues == () and not report.has_ground_truth
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class _Fake(Detector):
     """A stand-in detector with no flags of its own and a trigger list."""
 
     name: ClassVar[str] = "fake_trigger"
     paper: ClassVar[str] = "none"
     targets: ClassVar[tuple[str, ...]] = ("backdoor",)
+    p_value: float = 1e-9
 
     @classmethod
     def examples(cls) -> list[Detector]:
@@ -116,21 +118,35 @@ class _Fake(Detector):
 
     def suspected_triggers(self, dataset: Dataset) -> list[Any]:
         rows = tuple(i for i, t in enumerate(dataset.texts) if "cash" in t)
-        return [{"token": "cash", "score": 3.5, "rows": rows, "target": 1, "p_value": 0.001}]
+        return [{"token": "cash", "score": 3.5, "rows": rows, "target": 1, "p_value": self.p_value}]
 
 
 def test_any_detector_with_suspected_triggers_feeds_the_report(
     small_dataset: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = dataclasses.dataclass(frozen=True, kw_only=True)(_Fake)
-    monkeypatch.setitem(DETECTORS._items, "fake_trigger", fake)
+    monkeypatch.setitem(DETECTORS._items, "fake_trigger", _Fake)
     report = scan(small_dataset, detectors=["fake_trigger"])
     (trigger,) = report.triggers
-    assert (trigger.text, trigger.score, trigger.label, trigger.p_value) == ("cash", 3.5, "spam", 0.001)
+    assert (trigger.text, trigger.score, trigger.label, trigger.p_value) == ("cash", 3.5, "spam", 1e-9)
     assert trigger.rows == (0,) and trigger.detector == "fake_trigger"
     (run,) = report.runs
     assert not run.own_flags and run.flags.tolist() == outlier_flags(run.scores).tolist()
     assert report.level == "poisoning likely" and "'cash'" in report.verdict
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _WeakFake(_Fake):
+    """The same stand-in, with a trigger that is significant but not strongly so."""
+
+    p_value: float = 1e-3
+
+
+def test_a_weakly_supported_trigger_only_suggests_review(
+    small_dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(DETECTORS._items, "fake_trigger", _WeakFake)
+    report = scan(small_dataset, detectors=["fake_trigger"])
+    assert report.level == "review suggested" and "weakly suspected trigger(s) ('cash')" in report.verdict
 
 
 def test_outlier_rule() -> None:

@@ -36,6 +36,10 @@ MIN_ALARM_ROWS = 3
 """Fewest corroborated label issues that can make poisoning likely: on a tiny dataset one
 disputed row is already a large share, and is better reviewed than alarmed on."""
 LEVELS = ("no sign of poisoning", "review suggested", "poisoning likely")
+STRONG_TRIGGER_P = 1e-6
+"""A suspected trigger makes poisoning likely only at this adjusted p-value or below. Planted
+rare-token and phrase triggers at 1 % of SMS score about 1e-75 and 1e-57; the strongest token on
+the clean corpus (a genuine spam template, 'an urgent') scores 2e-4, and is left for review."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -492,9 +496,11 @@ def _verdict(
     evidence: list[str] = []
     likely = False
     if triggers:
-        likely = True
-        shown = ", ".join(repr(t.text) for t in triggers[:3])
-        evidence.append(f"{len(triggers)} suspected trigger(s) ({shown})")
+        strong = [t for t in triggers if t.p_value is not None and t.p_value <= STRONG_TRIGGER_P]
+        likely = bool(strong)
+        shown = ", ".join(repr(t.text) for t in (strong or list(triggers))[:3])
+        kind = f"{len(strong)} strongly " if strong else f"{len(triggers)} weakly "
+        evidence.append(f"{kind}suspected trigger(s) ({shown})")
     if label_issues:
         share = len(label_issues) / n_rows
         likely = likely or (share >= alarm_rate and len(label_issues) >= MIN_ALARM_ROWS)
