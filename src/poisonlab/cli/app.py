@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import warnings
 from collections.abc import Sequence
 
 from poisonlab._errors import DataWarning, PoisonlabError
-from poisonlab.cli import attack as attack_command
-from poisonlab.cli import demo as demo_command
-from poisonlab.cli import manifest as manifest_command
-from poisonlab.cli import report as report_command
-from poisonlab.cli import search as search_command
-from poisonlab.cli import sweep as sweep_command
 from poisonlab.cli._common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 DESCRIPTION = """\
@@ -40,8 +35,43 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``poisonlab`` parser."""
+COMMANDS = (
+    "demo",
+    "attack",
+    "defend",
+    "search",
+    "scan",
+    "manifest",
+    "train",
+    "predict",
+    "monitor",
+    "gate",
+    "sweep",
+    "report",
+)
+"""Every command, in ``--help`` order; each is the module ``poisonlab.cli.<name>``."""
+
+
+def _command_in(argv: Sequence[str] | None) -> str | None:
+    """The command named in `argv`: its first word that is not an option."""
+    for word in argv or ():
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def _summary(module: object) -> str:
+    """A command's one-line help: its module's ``HELP``, else its docstring's first line."""
+    text = getattr(module, "HELP", None) or (getattr(module, "__doc__", None) or "").strip().splitlines()[0]
+    return text.split(": ", 1)[-1].rstrip(".")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``poisonlab`` parser, with full options for the command `argv` names.
+
+    Only that command's options are built (building some imports scikit-learn or the detector
+    registry); the others are listed with their one-line help, which is all ``--help`` shows.
+    """
     parser = argparse.ArgumentParser(
         prog="poisonlab",
         description=DESCRIPTION,
@@ -56,12 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--traceback", action="store_true", help="show the full trace on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo_command.add_parser(commands)
-    attack_command.add_parser(commands)
-    search_command.add_parser(commands)
-    manifest_command.add_parser(commands)
-    sweep_command.add_parser(commands)
-    report_command.add_parser(commands)
+    wanted = _command_in(argv)
+    for name in COMMANDS:
+        module = importlib.import_module(f"poisonlab.cli.{name}")
+        if name == wanted:
+            module.add_parser(commands)
+        else:  # listed for --help only: its options (and their imports) are built when it runs
+            commands.add_parser(name, help=_summary(module))
     return parser
 
 
@@ -82,8 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     poisonlab 0.1.0 scikit-learn ... numpy ...
     0
     """
-    parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
     try:
         options = parser.parse_args(arguments)
     except SystemExit as stop:  # argparse has printed usage or --help/--version
