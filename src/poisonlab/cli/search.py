@@ -6,7 +6,7 @@ import argparse
 import importlib
 from typing import Any
 
-SEARCHES: tuple[str, ...] = ("search_triggers",)
+SEARCHES: tuple[str, ...] = ("search_triggers", "search_min_poison")
 """Modules under ``poisonlab.cli`` that each add one ``search`` subcommand via ``add_parser``."""
 
 DESCRIPTION = """\

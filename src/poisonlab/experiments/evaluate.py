@@ -15,6 +15,7 @@ from poisonlab import metrics
 from poisonlab.attacks.base import Attack, Poisoned, RandomState
 from poisonlab.data.dataset import Dataset
 from poisonlab.victims.factory import VictimFactory, VictimLike, as_factory
+from poisonlab.victims.token_counts import TokenCounts, is_supported
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,20 +123,34 @@ def _settings_key(vectorizer: Any) -> object:
 
 
 class FitCache:
-    """Fits and runs victims, vectorizing each distinct text sequence once.
+    """Fits and runs victims, tokenizing each distinct text once.
 
     A Pipeline's vectorizer sees only the texts, so training sets with the same texts and
     different labels (a label flip), and victims with the same vectorizer settings, share one
-    fitted vectorizer and one feature matrix. The models are identical to fitting each whole
-    Pipeline again; only repeated work is skipped. Texts are keyed by identity, so keep the
-    tuples (``Dataset.texts``) alive while the cache is used.
+    fitted vectorizer and one feature matrix. A training set with other texts (a backdoor, an
+    injection) is not tokenized again either: a `TokenCounts` per vectorizer setting keeps every
+    text's token counts and builds the refit's vocabulary and matrices from them. The models are
+    identical to fitting each whole Pipeline again; only repeated work is skipped. Texts are
+    keyed by identity, so keep the tuples (``Dataset.texts``) alive while the cache is used.
     """
 
     def __init__(self) -> None:
         self._vectorizers: dict[tuple[int, object], Any] = {}
         self._matrices: dict[tuple[int, int], Any] = {}
         self._models: dict[tuple[int, object, str], Any] = {}
+        self._token_counts: dict[object, TokenCounts] = {}
+        self._counts_of: dict[int, TokenCounts] = {}
         self._keep: list[object] = []
+
+    def token_counts(self, vectorizer: Any) -> TokenCounts | None:
+        """The shared `TokenCounts` for `vectorizer`'s settings; None where it cannot be used
+        (an unsupported or unpicklable vectorizer: fitted the plain way instead)."""
+        settings = _settings_key(vectorizer)
+        if isinstance(settings, tuple) or not is_supported(vectorizer):
+            return None
+        if settings not in self._token_counts:
+            self._token_counts[settings] = TokenCounts(vectorizer)
+        return self._token_counts[settings]
 
     def fit(self, factory: VictimFactory, data: Dataset) -> Any:
         """A model from `factory`, fitted on `data`."""
@@ -153,12 +168,18 @@ class FitCache:
         key = (id(data.texts), _settings_key(vectorizer))
         if key not in self._vectorizers:
             self._keep.append(data.texts)
-            matrix = vectorizer.fit_transform(data.texts)  # one pass: fit() alone re-tokenizes
+            counts = self.token_counts(vectorizer)
+            if counts is None:
+                matrix = vectorizer.fit_transform(data.texts)  # one pass: fit() alone re-tokenizes
+            else:
+                features = counts.fit(data.texts)
+                vectorizer, matrix = features.vectorizer, features.matrix
+                self._counts_of[id(vectorizer)] = counts
             self._vectorizers[key] = vectorizer
             self._matrices[(id(data.texts), id(vectorizer))] = matrix
         fitted = self._vectorizers[key]
         model.steps[0] = (vec_name, fitted)
-        classifier.fit(self._transform(fitted, data.texts), data.labels)
+        classifier.fit(self.transform(fitted, data.texts), data.labels)
         self._models[model_key] = model
         return model
 
@@ -168,14 +189,19 @@ class FitCache:
 
         if not isinstance(model, Pipeline) or len(model.steps) != 2:
             return np.asarray(model.predict(list(texts)), dtype=np.int64)
-        features = self._transform(model.steps[0][1], texts)
+        features = self.transform(model.steps[0][1], texts)
         return np.asarray(model.steps[1][1].predict(features), dtype=np.int64)
 
-    def _transform(self, vectorizer: Any, texts: tuple[str, ...]) -> Any:
+    def transform(self, vectorizer: Any, texts: tuple[str, ...]) -> Any:
+        """``vectorizer.transform(texts)`` for a vectorizer this cache fitted, made once per texts."""
         key = (id(texts), id(vectorizer))
         if key not in self._matrices:
             self._keep.append(texts)
-            self._matrices[key] = vectorizer.transform(texts)
+            counts = self._counts_of.get(id(vectorizer))
+            if counts is None:
+                self._matrices[key] = vectorizer.transform(texts)
+            else:
+                self._matrices[key] = counts.transform(vectorizer, texts)
         return self._matrices[key]
 
 
