@@ -114,3 +114,120 @@ def attack_success_rate(poisoned_pred_triggered: Labels, eligible: npt.ArrayLike
     """
     pred, mask = _paired(poisoned_pred_triggered, np.asarray(eligible, dtype=bool))
     return float(np.mean(pred[mask] == target)) if mask.any() else float("nan")
+
+
+# --- detection: a detector's flags and scores against an attack's is_poison truth --------------
+
+
+def _flag_counts(is_poison: npt.ArrayLike, flags: npt.ArrayLike) -> tuple[int, int, int]:
+    truth, flagged = (np.asarray(a, dtype=bool) for a in _paired(is_poison, flags))
+    return int((truth & flagged).sum()), int(flagged.sum()), int(truth.sum())
+
+
+def detection_precision(is_poison: npt.ArrayLike, flags: npt.ArrayLike) -> float:
+    """Share of flagged rows that are poison; NaN when nothing is flagged.
+
+    Examples
+    --------
+    >>> detection_precision([True, False, True, False], [True, True, False, False])
+    0.5
+    """
+    hits, flagged, _ = _flag_counts(is_poison, flags)
+    return hits / flagged if flagged else float("nan")
+
+
+def detection_recall(is_poison: npt.ArrayLike, flags: npt.ArrayLike) -> float:
+    """Share of poison rows that are flagged; NaN when there is no poison.
+
+    Examples
+    --------
+    >>> detection_recall([True, False, True, False], [True, True, False, False])
+    0.5
+    """
+    hits, _, poison = _flag_counts(is_poison, flags)
+    return hits / poison if poison else float("nan")
+
+
+def detection_f1(is_poison: npt.ArrayLike, flags: npt.ArrayLike) -> float:
+    """Harmonic mean of detection precision and recall; 0 when nothing flagged is poison.
+
+    NaN when there is no poison and nothing is flagged (nothing to find, nothing claimed).
+
+    Examples
+    --------
+    >>> detection_f1([True, False, True, False], [True, True, True, False])
+    0.8
+    """
+    hits, flagged, poison = _flag_counts(is_poison, flags)
+    return 2 * hits / (flagged + poison) if flagged + poison else float("nan")
+
+
+def _scored(
+    is_poison: npt.ArrayLike, scores: npt.ArrayLike
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]] | None:
+    paired = _paired(is_poison, scores)
+    truth = paired[0].astype(bool)
+    values = paired[1].astype(np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ParameterError("Detection scores must be finite numbers, one per row.")
+    if truth.all() or not truth.any():
+        return None
+    return truth, values
+
+
+def auroc(is_poison: npt.ArrayLike, scores: npt.ArrayLike) -> float:
+    """Area under the ROC curve of `scores` ranking poison above clean rows (scikit-learn).
+
+    0.5 is chance, 1 a perfect ranking; NaN when the rows are all poison or all clean.
+
+    Examples
+    --------
+    >>> auroc([False, False, True, True], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    """
+    from sklearn.metrics import roc_auc_score
+
+    pair = _scored(is_poison, scores)
+    return float(roc_auc_score(pair[0], pair[1])) if pair else float("nan")
+
+
+def average_precision(is_poison: npt.ArrayLike, scores: npt.ArrayLike) -> float:
+    """Average precision of `scores` for finding poison rows (scikit-learn); the poison share is chance.
+
+    NaN when the rows are all poison or all clean.
+
+    Examples
+    --------
+    >>> round(average_precision([False, False, True, True], [0.1, 0.4, 0.35, 0.8]), 3)
+    0.833
+    """
+    from sklearn.metrics import average_precision_score
+
+    pair = _scored(is_poison, scores)
+    return float(average_precision_score(pair[0], pair[1])) if pair else float("nan")
+
+
+def recall_at_fpr(is_poison: npt.ArrayLike, scores: npt.ArrayLike, max_fpr: float) -> float:
+    """Highest share of poison rows found by a threshold on `scores` that flags at most a
+    `max_fpr` share of clean rows (ties at the threshold are flagged together).
+
+    NaN when the rows are all poison or all clean.
+
+    Examples
+    --------
+    >>> recall_at_fpr([False, False, False, False, True, True], [0.1, 0.2, 0.3, 0.9, 0.8, 0.95], 0.25)
+    1.0
+    >>> recall_at_fpr([False, False, False, False, True, True], [0.1, 0.2, 0.3, 0.9, 0.8, 0.95], 0.0)
+    0.5
+    """
+    from sklearn.metrics import roc_curve
+
+    if isinstance(max_fpr, bool) or not isinstance(max_fpr, (int, float)) or not 0.0 <= max_fpr <= 1.0:
+        raise ParameterError(
+            f"The 'max_fpr' parameter of recall_at_fpr must be a float in [0, 1]. Got {max_fpr!r} instead."
+        )
+    pair = _scored(is_poison, scores)
+    if pair is None:
+        return float("nan")
+    fpr, tpr, _ = roc_curve(pair[0], pair[1], drop_intermediate=False)
+    return float(tpr[fpr <= max_fpr + 1e-12].max())
