@@ -248,3 +248,9 @@ def test_store_refuses_a_file_that_is_not_a_store(tmp_path):
 
     with pytest.raises(DataError, match="is not a poisonlab results store"):
         ResultStore(bogus)
+
+
+@pytest.mark.parametrize("name", ["quick.toml", "study.toml"])
+def test_shipped_example_specs_are_valid(name):
+    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / name)
+    assert spec.cells()
