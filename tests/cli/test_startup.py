@@ -6,7 +6,17 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("sklearn", "scipy", "matplotlib", "cryptography", "cleanlab", "skops", "distributed", "dask", "opendp")
+HEAVY = (
+    "sklearn",
+    "scipy",
+    "matplotlib",
+    "cryptography",
+    "cleanlab",
+    "skops",
+    "distributed",
+    "dask",
+    "opendp",
+)
 
 
 def test_parser_and_help_import_no_heavy_library():

@@ -162,9 +162,16 @@ def test_sweep_on_a_dask_cluster_equals_the_local_run(tmp_path):
     with ResultStore(tmp_path / "local.sqlite") as store:
         run_sweep(spec, store, workers=1)
         local = store.rows()
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, local_directory=tmp_path
-    ) as cluster, ResultStore(tmp_path / "dask.sqlite") as store:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            local_directory=tmp_path,
+        ) as cluster,
+        ResultStore(tmp_path / "dask.sqlite") as store,
+    ):
         summary = run_sweep(spec, store, scheduler=cluster.scheduler_address)
         remote = store.rows()
     assert summary.ran == 4
