@@ -102,11 +102,14 @@ def lesson(real: dict[str, RealResult]) -> str:
 
     def part(r: RealResult) -> str:
         asr = r.to_dict()["backdoor_asr"]
-        return f"{r.victim} (ASR {asr:.0%}) the trigger moves {r.trigger_shift:.1f} of {r.spam_margin:.1f}"
+        return (
+            f"{r.victim} (ASR {asr:.0%}) the trigger shifts a spam message's log-odds by "
+            f"{r.trigger_shift:.1f} toward ham, against a median margin of {r.spam_margin:.1f}"
+        )
 
     return (
-        f"Same {weak.backdoor.poisoned.n_poison} poison rows, different victims: in log-odds, for "
-        f"{part(weak)} needed by a typical spam message; for {part(strong)}. "
+        f"Same {weak.backdoor.poisoned.n_poison} poison rows, different victims: for "
+        f"{part(weak)}; for {part(strong)}. "
         "Naive Bayes prices a token by its smoothed frequency in each class, so a rare trigger "
         "earns a bounded log-ratio while every other spam word still counts; a discriminative "
         "model fits the weight that separates the poison rows, so one token can outvote the rest."
