@@ -526,3 +526,21 @@ def test_unknown_file_format(tmp_path):
 def test_unknown_file_format_is_checked_before_the_file(tmp_path):
     with pytest.raises(ParameterError, match="file_format"):
         load_file(tmp_path / "missing.csv", file_format="xml")
+
+
+def test_files_are_streamed_line_by_line_not_read_whole(tmp_path, monkeypatch):
+    """A large file is never read into memory at once: the loader reads it line by line."""
+    from pathlib import Path
+
+    rows = "".join(
+        f"message number {i} with some words,{'spam' if i % 7 == 0 else 'ham'}\n" for i in range(20_000)
+    )
+    path = write(tmp_path, "big.csv", "text,label\n" + rows)
+
+    def whole_file_reads_are_forbidden(*args, **kwargs):
+        raise AssertionError("the loader read the whole file at once")
+
+    monkeypatch.setattr(Path, "read_bytes", whole_file_reads_are_forbidden)
+    monkeypatch.setattr(Path, "read_text", whole_file_reads_are_forbidden)
+    dataset = load_file(path)
+    assert len(dataset) == 20_000 and dataset.counts() == {"ham": 17_142, "spam": 2_858}
