@@ -236,6 +236,7 @@ class FlipSearch:
             self.sums = NaiveBayesSums(self.model, self.X, train.labels.astype(np.int64), len(train.classes))
             self.totals = np.asarray(self.X.sum(axis=1)).ravel()
             self._blocks: dict[int, Any] = {}
+            self._priors: dict[tuple[int, int], float] = {}  # sums.prior(rows, class), remembered
         else:
             self.fitted = self.cache.fit(self._factory, train)
 
@@ -258,7 +259,10 @@ class FlipSearch:
         train = self.train
         scores, before = self._clean(message)
         wanted = _wanted_class(train, to, scores, before)
-        candidates = np.flatnonzero(train.labels == before).astype(np.int64)
+        if self.exact:
+            candidates = self._block(before)[0]
+        else:
+            candidates = np.flatnonzero(train.labels == before).astype(np.int64)
         limit = _max_rows(max_rows, candidates.size, f"rows of class {train.classes[before]!r}")
         refits = 0
         found: int | None
@@ -341,29 +345,32 @@ class FlipSearch:
     ) -> tuple[int | None, IntArray]:
         """Greedy flips of class-`p` rows to `to`, each the one that raises the message's margin
         for `to` most, computed with count arithmetic over the message's words only; the first
-        budget whose margin is positive is the answer (near-ties asked of the bit-exact model)."""
+        budget whose margin is positive is the answer (near-ties asked of the bit-exact model).
+
+        Hand-written loop: no library runs this greedy search, and each step costs a fixed dozen
+        in-place NumPy calls over the candidates' entries in the message's columns."""
         sums = self.sums
         candidates, features = self._block(p)
         message_x = self._message_features(message)
         columns, values = message_x.indices.astype(np.int64), message_x.data
         length = float(values.sum())
-        # The candidates' values in the message's columns (most are zero); ties go to a random
-        # one: argmax looks at the candidates in a shuffled order.
+        # Ties go to a random candidate: the candidates are put in a shuffled order, where argmax
+        # takes the first of equal margins.
         shuffled = rng.permutation(candidates.size)
-        block = features[:, columns].tocsr()
-        block.sort_indices()
-        entry_col, entry_value = block.indices.astype(np.int64), block.data
         n_cand = candidates.size
-        entry_row = np.repeat(np.arange(n_cand, dtype=np.int64), np.diff(block.indptr))
+        entry_row, entry_col, entry_value, row_start = _message_entries(features, columns, shuffled)
         weight = values[entry_col]
-        totals = self.totals[candidates]
+        ranked = candidates[shuffled]
+        totals = self.totals[ranked]
         both = np.asarray([p, to], dtype=np.int64)
-        k = sums.K[both][:, columns].copy()  # rows: class p, class to
-        t = sums.T[both].copy()
+        k = np.ascontiguousarray(sums.K[both[:, None], columns])  # rows: class p, class to
+        t = sums.T[both][:, None]  # rows: class p, class to
         step_sign = np.asarray([[sums.e], [-sums.e]])  # p loses the row, `to` gains it
         moved_values = step_sign * entry_value
-        moved_totals = step_sign * totals + sums.alpha * sums.n_features  # with the smoothing
+        moved_rows = step_sign * totals
+        moved_totals = moved_rows + sums.alpha * sums.n_features  # with the smoothing
         rows_per_class = sums.class_rows.copy()
+        rows_p, rows_to = int(rows_per_class[p]), int(rows_per_class[to])
         s, alpha = sums.s, sums.alpha
         av = alpha * sums.n_features
         others = np.asarray([c for c in range(len(self.train.classes)) if c not in (p, to)], dtype=np.int64)
@@ -373,20 +380,34 @@ class FlipSearch:
                 np.log(sums.K[others][:, columns] + alpha) @ values - length * np.log(sums.T[others] + av)
             )
             best_other = float(np.max(fixed + sums.prior(rows_per_class[others], others)))
-        # Per entry, the class sums in its column (kept up to date column by column).
-        at_entry = k[:, entry_col].copy()
-        by_column = np.argsort(entry_col, kind="stable")
-        column_start = np.searchsorted(entry_col[by_column], np.arange(columns.size + 1))
+        # Work arrays, refilled in place at every step.
+        k_alpha = np.empty_like(k)
+        k_alpha_flat, k_flat = k_alpha.ravel(), k.ravel()
+        at_entry = entry_col + np.asarray([[0], [columns.size]])  # per entry, its place in k.ravel()
+        entry_at_k, entry_moves = np.ascontiguousarray(at_entry.T), np.ascontiguousarray(moved_values.T)
+        lengths = np.empty_like(moved_totals)
+        words_change = np.empty(entry_col.size)
+        gap = np.empty(n_cand)
         dead = np.zeros(n_cand, dtype=bool)
+        row_starts = row_start.tolist()
+        priors = self._priors
         order: list[int] = []
         with np.errstate(divide="ignore", invalid="ignore"):  # flipped rows are masked below
             for step in range(1, limit + 1):
                 # log(K + x + alpha) - log(K + alpha) as log1p(x / (K + alpha)), per entry
-                change = np.log1p(moved_values / (at_entry + alpha))
-                lengths = np.log(t[:, None] + moved_totals)
-                base = np.log(k + alpha) @ values
-                prior_p = sums.prior(rows_per_class[p] - 1, p)
-                prior_to = sums.prior(rows_per_class[to] + 1, to)
+                np.add(k, alpha, out=k_alpha)
+                change = k_alpha_flat.take(at_entry)
+                np.divide(moved_values, change, out=change)
+                np.log1p(change, out=change)
+                np.add(moved_totals, t, out=lengths)
+                np.log(lengths, out=lengths)
+                base = np.log(k_alpha) @ values
+                prior_p = priors.get((rows_p - 1, p))
+                if prior_p is None:
+                    prior_p = priors[rows_p - 1, p] = sums.prior(rows_p - 1, p)
+                prior_to = priors.get((rows_to + 1, to))
+                if prior_to is None:
+                    prior_to = priors[rows_to + 1, to] = sums.prior(rows_to + 1, to)
                 if others.size:
                     words = np.bincount(entry_row, weight * change[0], minlength=n_cand)
                     score_p = s * (base[0] + words - length * lengths[0]) + prior_p
@@ -394,24 +415,27 @@ class FlipSearch:
                     score_to = s * (base[1] + words - length * lengths[1]) + prior_to
                     margin = score_to - np.maximum(score_p, best_other)
                 else:  # two classes: only the difference of the two scores matters
-                    words = np.bincount(entry_row, weight * (change[1] - change[0]), minlength=n_cand)
-                    margin = s * (words - length * (lengths[1] - lengths[0])) + (
-                        s * (base[1] - base[0]) + prior_to - prior_p
+                    np.subtract(change[1], change[0], out=words_change)
+                    words_change *= weight
+                    margin = np.bincount(entry_row, words_change, minlength=n_cand).astype(
+                        np.float64, copy=False
                     )
+                    np.subtract(lengths[1], lengths[0], out=gap)
+                    gap *= length
+                    margin -= gap
+                    if s != 1.0:
+                        margin *= s
+                    margin += s * (float(base[1]) - float(base[0])) + prior_to - prior_p
                 margin[dead] = -np.inf
-                pick = int(shuffled[np.argmax(margin[shuffled])])
+                pick = int(margin.argmax())
                 chosen = float(margin[pick])
                 dead[pick] = True
-                order.append(int(candidates[pick]))
-                start, end = block.indptr[pick], block.indptr[pick + 1]
-                touched = entry_col[start:end]
-                k[:, touched] += moved_values[:, start:end]
-                for column in touched.tolist():
-                    entries = by_column[column_start[column] : column_start[column + 1]]
-                    at_entry[:, entries] = k[:, column][:, None]
-                t += step_sign[:, 0] * totals[pick]
-                rows_per_class[p] -= 1
-                rows_per_class[to] += 1
+                order.append(int(ranked[pick]))
+                start, end = row_starts[pick], row_starts[pick + 1]
+                k_flat[entry_at_k[start:end]] += entry_moves[start:end]
+                t += moved_rows[:, pick : pick + 1]
+                rows_p -= 1
+                rows_to += 1
                 if chosen > TIE:
                     return step, np.asarray(order, dtype=np.int64)
                 if chosen >= -TIE:  # too close to call in floating point: ask the bit-exact model
@@ -420,6 +444,33 @@ class FlipSearch:
                     if int(state.predict((message,))[0]) == to:
                         return step, np.asarray(order, dtype=np.int64)
         return None, np.asarray(order, dtype=np.int64)
+
+
+def _message_entries(
+    features: Any, columns: IntArray, shuffled: IntArray
+) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+    """The nonzero entries of `features` (candidates by columns, CSC) in the message's `columns`,
+    grouped by candidate in `shuffled` order and by column position within a candidate: per
+    entry its candidate's place in `shuffled`, its position in `columns` and its value, and
+    where each candidate's entries start (the CSR form of ``features[shuffled][:, columns]``,
+    built with NumPy alone: SciPy's slicing costs more than the search steps it feeds)."""
+    indptr = features.indptr.astype(np.int64)
+    starts = indptr[columns]
+    counts = indptr[columns + 1] - starts
+    n_entries = int(counts.sum())
+    offsets = np.cumsum(counts) - counts
+    at = np.arange(n_entries, dtype=np.int64) + np.repeat(starts - offsets, counts)
+    place = np.empty(shuffled.size, dtype=np.int64)
+    place[shuffled] = np.arange(shuffled.size, dtype=np.int64)
+    row = place[features.indices[at]]
+    col = np.repeat(np.arange(columns.size, dtype=np.int64), counts)
+    # Each candidate's entries are already in column order; a stable sort by candidate keeps it
+    # (a radix sort when the candidates fit 16 bits).
+    by = np.argsort(row.astype(np.uint16) if shuffled.size < 2**16 else row, kind="stable")
+    row_start = np.zeros(shuffled.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=shuffled.size), out=row_start[1:])
+    value: FloatArray = features.data[at][by]
+    return row[by], col[by], value, row_start
 
 
 class _RefitFlips:
