@@ -13,7 +13,8 @@ from poisonlab.attacks.base import (
     Poisoned,
     RandomState,
     budget_rows,
-    fresh_ids,
+    inject_rows,
+    replace_rows,
     rng_of,
     source_and_target,
 )
@@ -139,21 +140,9 @@ class Backdoor(Attack):
             bases = [dataset.texts[i] for i in rows]
         triggered = trigger.apply(bases, random_state=int(rng.integers(2**31)))
         if self.mode == "insert":
-            texts = list(dataset.texts)
-            labels = dataset.labels.copy()
-            for row, text in zip(rows, triggered):
-                texts[row] = text
-            labels[rows] = target
-            poisoned = Dataset(texts, labels, dataset.classes, dataset.ids, dataset.name)
-            is_poison = np.zeros(len(dataset), dtype=bool)
-            is_poison[rows] = True
-            source_row = np.arange(len(dataset), dtype=np.int64)
+            poisoned, is_poison, source_row = replace_rows(dataset, rows, triggered, target)
         else:
-            ids = fresh_ids(dataset.ids, count)
-            injected = Dataset(triggered, np.full(count, target), dataset.classes, ids, dataset.name)
-            poisoned = dataset.concat(injected)
-            is_poison = np.arange(len(poisoned)) >= len(dataset)
-            source_row = np.concatenate([np.arange(len(dataset)), np.full(count, -1)]).astype(np.int64)
+            poisoned, is_poison, source_row = inject_rows(dataset, triggered, target)
         return Poisoned(
             clean=dataset,
             poisoned=poisoned,

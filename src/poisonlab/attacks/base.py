@@ -130,6 +130,40 @@ def source_and_target(
     return resolved[0], resolved[1]
 
 
+def replace_rows(
+    dataset: Dataset, rows: npt.ArrayLike, texts: list[str], label: int | None = None
+) -> tuple[Dataset, BoolArray, IntArray]:
+    """Poison in place: `rows` get `texts` (and `label`, if given); every other row is untouched.
+
+    Returns the poisoned dataset, `is_poison` and `source_row` for a `Poisoned` record.
+    """
+    index = np.asarray(rows, dtype=np.int64)
+    new_texts = list(dataset.texts)
+    for row, text in zip(index.tolist(), texts):
+        new_texts[row] = text
+    labels = dataset.labels.copy()
+    if label is not None:
+        labels[index] = label
+    is_poison = np.zeros(len(dataset), dtype=bool)
+    is_poison[index] = True
+    poisoned = Dataset(new_texts, labels, dataset.classes, dataset.ids, dataset.name)
+    return poisoned, is_poison, np.arange(len(dataset), dtype=np.int64)
+
+
+def inject_rows(dataset: Dataset, texts: list[str], label: int) -> tuple[Dataset, BoolArray, IntArray]:
+    """Poison by injection: new rows with `texts`, all labelled `label`, appended after `dataset`.
+
+    Returns the poisoned dataset, `is_poison` and `source_row` (-1 for the injected rows).
+    """
+    count = len(texts)
+    injected = Dataset(
+        texts, np.full(count, label), dataset.classes, fresh_ids(dataset.ids, count), dataset.name
+    )
+    poisoned = dataset.concat(injected)
+    source_row = np.concatenate([np.arange(len(dataset)), np.full(count, -1)]).astype(np.int64)
+    return poisoned, np.arange(len(poisoned)) >= len(dataset), source_row
+
+
 def fresh_ids(taken: tuple[str, ...], count: int, prefix: str = "poison") -> list[str]:
     """`count` ids ``prefix-0, prefix-1, ...`` for injected rows, skipping ids already in `taken`."""
     used = set(taken)

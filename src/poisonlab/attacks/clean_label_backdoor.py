@@ -14,7 +14,8 @@ from poisonlab.attacks.base import (
     Poisoned,
     RandomState,
     budget_rows,
-    fresh_ids,
+    inject_rows,
+    replace_rows,
     rng_of,
     source_and_target,
 )
@@ -152,19 +153,9 @@ class CleanLabelBackdoor(Attack):
             rows = pool[chosen]
             triggered = [every[i] for i in chosen]
         if self.mode == "insert":
-            texts = list(dataset.texts)
-            for row, text in zip(rows, triggered):
-                texts[row] = text
-            poisoned = dataset.with_texts(texts)
-            is_poison = np.zeros(len(dataset), dtype=bool)
-            is_poison[rows] = True
-            source_row = np.arange(len(dataset), dtype=np.int64)
+            poisoned, is_poison, source_row = replace_rows(dataset, rows, triggered)
         else:
-            ids = fresh_ids(dataset.ids, count)
-            injected = Dataset(triggered, np.full(count, target), dataset.classes, ids, dataset.name)
-            poisoned = dataset.concat(injected)
-            is_poison = np.arange(len(poisoned)) >= len(dataset)
-            source_row = np.concatenate([np.arange(len(dataset)), np.full(count, -1)]).astype(np.int64)
+            poisoned, is_poison, source_row = inject_rows(dataset, triggered, target)
         return Poisoned(
             clean=dataset,
             poisoned=poisoned,

@@ -14,7 +14,7 @@ from poisonlab.attacks.base import (
     Poisoned,
     RandomState,
     budget_rows,
-    fresh_ids,
+    inject_rows,
     rng_of,
     source_and_target,
 )
@@ -131,14 +131,12 @@ class FocusedAttack(Attack):
         count = budget_rows(owner, self.rate, self.n, len(dataset), 10**12, "rows")
         words = np.array(self.guessed_words(rng), dtype=object)
         texts = [" ".join(words[rng.permutation(words.size)]) for _ in range(count)]
-        ids = fresh_ids(dataset.ids, count)
-        injected = Dataset(texts, np.full(count, target_class), dataset.classes, ids, dataset.name)
-        poisoned = dataset.concat(injected)
+        poisoned, is_poison, source_row = inject_rows(dataset, texts, target_class)
         return Poisoned(
             clean=dataset,
             poisoned=poisoned,
-            is_poison=np.arange(len(poisoned)) >= len(dataset),
-            source_row=np.concatenate([np.arange(len(dataset)), np.full(count, -1)]).astype(np.int64),
+            is_poison=is_poison,
+            source_row=source_row,
             attack=self.name,
             params=self.get_params(),
             source_class=source_class,
