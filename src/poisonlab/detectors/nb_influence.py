@@ -9,6 +9,7 @@ is the one fitted on all rows and stays fixed when a row is removed.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -134,16 +135,35 @@ def leave_rows_out_joint(
     >>> leave_rows_out_joint(counts, labels, [3, 4], 2).argmax(axis=1).tolist()
     [0, 0]
     """
+    return next(leave_groups_out_joint(counts, labels, [rows], n_classes, alpha))
+
+
+def leave_groups_out_joint(
+    counts: Any, labels: IntArray, groups: Iterable[npt.ArrayLike], n_classes: int, alpha: float = 1.0
+) -> Iterator[FloatArray]:
+    """`leave_rows_out_joint` for many groups, fitting the full model once: each group then costs
+    only its own rows, so thousands of duplicate floods are judged in linear time.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> counts = sp.csr_matrix([[2, 0], [1, 0], [0, 3], [2, 0], [2, 0]])
+    >>> labels = np.array([0, 0, 1, 1, 1])
+    >>> [j.argmax(axis=1).tolist() for j in leave_groups_out_joint(counts, labels, [[3, 4], [2]], 2)]
+    [[0, 0], [1]]
+    """
     import scipy.sparse as sp
 
-    chosen = np.asarray(rows, dtype=np.int64)
-    counts = sp.csr_matrix(counts, dtype=np.float64)
-    model = CountModel.fit(counts, labels, n_classes, alpha)
-    removed = CountModel.fit(counts[chosen], labels[chosen], n_classes, alpha)
-    rest = CountModel(
-        model.feature_counts - removed.feature_counts, model.class_counts - removed.class_counts, alpha
-    )
-    return rest.joint_log_likelihood(counts[chosen])
+    matrix = sp.csr_matrix(counts, dtype=np.float64)
+    model = CountModel.fit(matrix, labels, n_classes, alpha)
+    for rows in groups:
+        chosen = np.asarray(rows, dtype=np.int64)
+        part = matrix[chosen]
+        removed = CountModel.fit(part, labels[chosen], n_classes, alpha)
+        rest = CountModel(
+            model.feature_counts - removed.feature_counts, model.class_counts - removed.class_counts, alpha
+        )
+        yield rest.joint_log_likelihood(part)
 
 
 def validation_influence(

@@ -421,15 +421,16 @@ def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
     """Ask a Naive Bayes trained on everything but each flood what the flood's rows are."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from poisonlab.detectors.nb_influence import leave_rows_out_joint
+    from poisonlab.detectors.nb_influence import leave_groups_out_joint
 
     if not found:
         return []
     counts = CountVectorizer().fit_transform(dataset.texts)
+    groups = [np.asarray(flood.rows, dtype=np.int64) for flood in found]
+    judgements = leave_groups_out_joint(counts, dataset.labels, groups, len(dataset.classes))
     judged = []
-    for flood in found:
-        rows = np.asarray(flood.rows, dtype=np.int64)
-        guess = leave_rows_out_joint(counts, dataset.labels, rows, len(dataset.classes)).argmax(axis=1)
+    for flood, rows, joint in zip(found, groups, judgements):
+        guess = joint.argmax(axis=1)
         common = int(np.bincount(guess, minlength=len(dataset.classes)).argmax())
         judged.append(
             FloodSummary(
