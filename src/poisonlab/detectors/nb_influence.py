@@ -150,7 +150,7 @@ def leave_groups_out_joint(
     >>> counts = sp.csr_matrix([[2, 0], [1, 0], [0, 3], [2, 0], [2, 0]])
     >>> labels = np.array([0, 0, 1, 1, 1])
     >>> [j.argmax(axis=1).tolist() for j in leave_groups_out_joint(counts, labels, [[3, 4], [2]], 2)]
-    [[0, 0], [1]]
+    [[0, 0], [0]]
     """
     import scipy.sparse as sp
 
