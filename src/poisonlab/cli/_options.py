@@ -368,3 +368,64 @@ def command_line(component: Any, shared: Sequence[str] = ()) -> list[str]:
         if getattr(component, name) is not None:
             argv += [f"--{name}", str(getattr(component, name))]
     return argv
+
+
+def command_name(name: str) -> str:
+    """The subcommand of a registered component: its registry name with hyphens (``label-flip``)."""
+    return name.replace("_", "-")
+
+
+def add_component_commands(
+    parser: argparse.ArgumentParser,
+    registry: Any,
+    *,
+    dest: str,
+    metavar: str,
+    examples: Any,
+    on_list: Any,
+) -> list[tuple[str, type, argparse.ArgumentParser]]:
+    """Give `parser` a ``--list [--json]`` and one subcommand per component of `registry`.
+
+    Each subcommand is the component's hyphenated name (its registry name as an alias), with its
+    description, paper and `examples(name, cls)` as help. `on_list(options, parser)` handles the
+    command given without a component. Returns ``(name, class, subparser)`` for the caller to
+    add the component's own options.
+    """
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help=f"list every {metavar.lower()} with its parameters and paper, then exit",
+    )
+    parser.add_argument("--json", dest="list_json", action="store_true", help="with --list: print JSON")
+    parser.set_defaults(handler=lambda options: on_list(options, parser))
+    kinds = parser.add_subparsers(dest=dest, metavar=metavar)
+    made = []
+    for name in registry.names():
+        cls = registry.get(name)
+        text = f"{description(cls)}\n\npaper: {cls.paper}"
+        sub = kinds.add_parser(
+            command_name(name),
+            aliases=[name] if command_name(name) != name else [],
+            help=summary(cls).replace("%", "%%"),
+            description=text.replace("%", "%%"),
+            epilog=examples(name, cls).replace("%", "%%"),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        made.append((name, cls, sub))
+    return made
+
+
+def describe_parameters(cls: type, shared: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """A component's command-line parameters, JSON-ready, for ``--list --json``."""
+    return [
+        {
+            "name": option.field,
+            "option": option.flags[0],
+            "kind": option.kind,
+            "default": list(option.default) if isinstance(option.default, tuple) else option.default,
+            "required": option.is_required,
+            "choices": None if option.choices is None else list(option.choices),
+            "help": option.help.replace("%%", "%"),
+        }
+        for option in component_options(cls, shared)
+    ]

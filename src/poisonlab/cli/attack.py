@@ -20,11 +20,12 @@ from poisonlab.cli._common import (
     print_json,
 )
 from poisonlab.cli._options import (
+    add_component_commands,
     add_component_options,
     command_line,
+    command_name,
     component_kwargs,
-    component_options,
-    description,
+    describe_parameters,
     has_budget,
     summary,
 )
@@ -62,11 +63,6 @@ OUT_HELP = (
 )
 
 
-def command_name(name: str) -> str:
-    """The subcommand of a registered attack: its registry name with hyphens (``label-flip``)."""
-    return name.replace("_", "-")
-
-
 def _examples(name: str, cls: Any) -> str:
     lines = [
         f"  poisonlab attack {command_name(name)} {shlex.join(command_line(e, SHARED))}"
@@ -85,23 +81,10 @@ def add_parser(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--list", action="store_true", help="list every attack with its parameters and paper, then exit"
+    commands_made = add_component_commands(
+        parser, ATTACKS, dest="attack", metavar="ATTACK", examples=_examples, on_list=run_list
     )
-    parser.add_argument("--json", dest="list_json", action="store_true", help="with --list: print JSON")
-    parser.set_defaults(handler=lambda options: run_list(options, parser))
-    kinds = parser.add_subparsers(dest="attack", metavar="ATTACK")
-    for name in ATTACKS.names():
-        cls = ATTACKS.get(name)
-        text = f"{description(cls)}\n\npaper: {cls.paper}"
-        sub = kinds.add_parser(
-            command_name(name),
-            aliases=[name] if command_name(name) != name else [],
-            help=summary(cls).replace("%", "%%"),
-            description=text.replace("%", "%%"),
-            epilog=_examples(name, cls).replace("%", "%%"),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+    for name, cls, sub in commands_made:
         add_component_options(sub, cls, SHARED)
         sub.add_argument("--out", metavar="FILE", help=OUT_HELP)
         add_data_options(sub)
@@ -132,18 +115,7 @@ def describe_attacks() -> list[dict[str, Any]]:
     described = []
     for name in ATTACKS.names():
         cls = ATTACKS.get(name)
-        parameters = [
-            {
-                "name": option.field,
-                "option": option.flags[0],
-                "kind": option.kind,
-                "default": list(option.default) if isinstance(option.default, tuple) else option.default,
-                "required": option.is_required,
-                "choices": None if option.choices is None else list(option.choices),
-                "help": option.help.replace("%%", "%"),
-            }
-            for option in component_options(cls, SHARED)
-        ]
+        parameters = describe_parameters(cls, SHARED)
         if has_budget(cls):
             for field, kind, text in (
                 ("rate", "float", "poison rate: fraction of the training set, in (0, 1]"),

@@ -21,11 +21,13 @@ from poisonlab.cli._common import (
 )
 from poisonlab.cli._options import (
     Option,
+    add_component_commands,
     add_component_options,
     command_line,
+    command_name,
     component_kwargs,
     component_options,
-    description,
+    describe_parameters,
     has_budget,
     summary,
 )
@@ -54,11 +56,6 @@ SHARED = ("victim", "features")
 """Attack parameters named like the command's own options: ``--attack-victim`` defaults to ``--victim``."""
 
 EXAMPLE_ATTACK = ["--attack", "backdoor", "--rate", "0.01", "--repeat", "3"]
-
-
-def command_name(name: str) -> str:
-    """The subcommand of a registered defense (or the name of an attack): hyphens for underscores."""
-    return name.replace("_", "-")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,23 +188,10 @@ def add_parser(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--list", action="store_true", help="list every defense with its parameters, then exit"
+    commands_made = add_component_commands(
+        parser, DEFENSES, dest="defense", metavar="DEFENSE", examples=_examples, on_list=run_list
     )
-    parser.add_argument("--json", dest="list_json", action="store_true", help="with --list: print JSON")
-    parser.set_defaults(handler=lambda options: run_list(options, parser))
-    kinds = parser.add_subparsers(dest="defense", metavar="DEFENSE")
-    for name in DEFENSES.names():
-        cls = DEFENSES.get(name)
-        text = f"{description(cls)}\n\npaper: {cls.paper}"
-        sub = kinds.add_parser(
-            command_name(name),
-            aliases=[name] if command_name(name) != name else [],
-            help=summary(cls).replace("%", "%%"),
-            description=text.replace("%", "%%"),
-            epilog=_examples(name, cls).replace("%", "%%"),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+    for name, cls, sub in commands_made:
         add_component_options(sub, cls)
         taken = {flag for option in component_options(cls) for flag in option.flags}
         options = attack_options(taken)
@@ -257,18 +241,7 @@ def describe_defenses() -> list[dict[str, Any]]:
                 "summary": summary(cls),
                 "paper": cls.paper,
                 "supported_victims": list(getattr(cls, "supported_victims", ()) or []) or None,
-                "parameters": [
-                    {
-                        "name": option.field,
-                        "option": option.flags[0],
-                        "kind": option.kind,
-                        "default": list(option.default)
-                        if isinstance(option.default, tuple)
-                        else option.default,
-                        "help": option.help.replace("%%", "%"),
-                    }
-                    for option in component_options(cls)
-                ],
+                "parameters": describe_parameters(cls),
             }
         )
     return described
