@@ -198,3 +198,35 @@ def test_one_disputed_row_in_tiny_data_asks_for_review_not_alarm() -> None:
     assert report.label_issues == (3,)
     assert report.level == "review suggested"
     assert "1 corroborated label issues (12.5% of rows)" in report.verdict
+
+
+def _without_timings(report: Any) -> dict[str, Any]:
+    found = report.to_dict()
+    found.pop("seconds")
+    for run in found["detectors"]:
+        run.pop("seconds")
+    return found
+
+
+def test_forked_workers_give_the_same_report_as_one_process() -> None:
+    from poisonlab.data import load_dataset
+
+    attacked = Backdoor(trigger="PROMO2026", rate=0.02).apply(
+        load_dataset("sms_spam").take(range(800)), random_state=0
+    )
+    truth = attacked.is_poison
+    # the workers first: what they cache dies with them, so the lone run computes everything again
+    side_by_side = scan(attacked.poisoned, is_poison=truth, workers=3)
+    alone = scan(attacked.poisoned.take(range(len(attacked.poisoned))), is_poison=truth, workers=1)
+    assert [run.name for run in side_by_side.runs] == list(DETECTORS.names())
+    assert _without_timings(side_by_side) == _without_timings(alone)
+
+
+def test_a_skipped_detector_is_reported_the_same_from_a_worker() -> None:
+    lonely = Dataset(["win cash", "cheap pills", "see you", "lunch"], [1, 0, 0, 0], ("ham", "spam"))
+    report = scan(lonely, detectors=["confident_learning", "nb_influence"], workers=2)
+    assert [name for name, _ in report.skipped] == ["confident_learning"]
+    with pytest.raises(DataError, match="class 'spam' has 1"):
+        scan(lonely, detectors=["confident_learning"], workers=2)
+    with pytest.raises(ParameterError, match="'workers' parameter of scan"):
+        scan(lonely, workers=0)

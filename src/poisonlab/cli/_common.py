@@ -98,16 +98,58 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
 
-def _clean_json(value: Any) -> Any:
+_INLINE_AFTER = 64
+"""Lists of more plain values than this (per-row scores, ids) print on one line: a million-row
+scan's report stays readable and is encoded by the json module's C encoder, ten times faster
+than its indenting one."""
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+
+
+def _clean_json(value: Any, inline: dict[str, str] | None = None, tag: str = "") -> Any:
+    """`value` made JSON-ready: NaN and infinities become null, numpy scalars plain; with `inline`,
+    long lists of plain values are encoded there and replaced by their placeholder key."""
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
-        return {str(k): _clean_json(v) for k, v in value.items()}
+        return {str(k): _clean_json(v, inline, tag) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean_json(v) for v in value]
+        kinds = set(map(type, value)) if inline is not None and len(value) > _INLINE_AFTER else {dict}
+        if inline is not None and kinds <= _PLAIN:
+            floats = value if kinds == {float} else [v for v in value if type(v) is float]
+            if not all(map(math.isfinite, floats)):
+                value = [None if type(v) is float and not math.isfinite(v) else v for v in value]
+            key = f"{tag}{len(inline)}"
+            inline[key] = json.dumps(value, ensure_ascii=False)
+            return key
+        return [_clean_json(v, inline, tag) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _clean_json(value.item())
+        return _clean_json(value.item(), inline, tag)
     return value
+
+
+def json_text(payload: dict[str, Any]) -> str:
+    """`payload` as indented JSON (NaN becomes null); long lists of plain values on one line.
+
+    Examples
+    --------
+    >>> lines = json_text({"a": [1.0, float("nan")], "n": list(range(70))}).splitlines()
+    >>> lines[2:4], lines[-2].startswith('  "n": [0, 1, 2, 3,'), len(lines)
+    (['    1.0,', '    null'], True, 7)
+    """
+    import secrets
+
+    inline: dict[str, str] = {}
+    tag = f"inline-{secrets.token_hex(16)}-"  # a placeholder no string in the payload can hold
+    text = json.dumps(_clean_json(payload, inline, tag), indent=2, ensure_ascii=False)
+    if not inline:
+        return text
+    parts = text.split(f'"{tag}')
+    pieces = [parts[0]]
+    for part in parts[1:]:
+        number, rest = part.split('"', 1)
+        pieces.append(inline[f"{tag}{number}"])
+        pieces.append(rest)
+    return "".join(pieces)
 
 
 def versions() -> dict[str, str]:
@@ -120,7 +162,7 @@ def versions() -> dict[str, str]:
 def print_json(payload: dict[str, Any]) -> None:
     """Print `payload` as JSON (NaN becomes null), with the versions that produced it."""
     document = {**payload, "versions": versions()}
-    sys.stdout.write(json.dumps(_clean_json(document), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(document) + "\n")
 
 
 def percent(value: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ examples:
   poisonlab scan poisoned.csv --victim logreg --features tfidf --html scan.html
   poisonlab scan mail.csv --detector knn_labels --detector duplicate_flood --json
   poisonlab scan mail.csv --check    # exit 1 when the verdict is "poisoning likely"
+  poisonlab scan big.csv --workers 1 # detectors one after another (less memory)
 """
 
 
@@ -68,6 +70,12 @@ def add_parser(commands: Any) -> None:
         metavar="FRACTION",
         help="share of rows with corroborated label issues that makes poisoning likely (default: 0.02)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes running detectors side by side (default: all cores; the report is the same)",
+    )
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
     parser.add_argument("--check", action="store_true", help="exit 1 when the verdict is 'poisoning likely'")
     add_output_options(parser)
@@ -88,6 +96,8 @@ def run(options: argparse.Namespace) -> int:
             raise DataError(f"The folder for --html {options.html!r} does not exist.")
     if options.top < 0:
         raise DataError(f"--top must be 0 or more, got {options.top}.")
+    if options.workers is not None and options.workers < 1:
+        raise DataError(f"--workers must be at least 1, got {options.workers}.")
     dataset = load_dataset(options.data, text_column=options.text_column, label_column=options.label_column)
     is_poison = None
     if Path(options.data).is_file():
@@ -101,6 +111,7 @@ def run(options: argparse.Namespace) -> int:
         is_poison=is_poison,
         alarm_rate=options.alarm_rate,
         top=options.top,
+        workers=options.workers or (os.cpu_count() or 1),
     )
     if options.html:
         from poisonlab.experiments.scan_html import write_scan_html

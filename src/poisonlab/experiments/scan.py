@@ -326,6 +326,7 @@ def scan(
     is_poison: npt.ArrayLike | None = None,
     alarm_rate: float = 0.02,
     top: int = 20,
+    workers: int = 1,
 ) -> ScanReport:
     """Run the detectors on `dataset`; collect triggers, floods, label issues, suspicious rows.
 
@@ -346,6 +347,10 @@ def scan(
         (when they are at least `MIN_ALARM_ROWS` rows).
     top : int
         Suspicious rows kept in the report (all flagged rows are ranked; the first `top` kept).
+    workers : int
+        Processes running detectors side by side (forked after the words are counted, so they
+        share the counts; where the platform cannot fork, detectors run one after another).
+        The report is the same for any number of workers.
 
     Examples
     --------
@@ -358,6 +363,8 @@ def scan(
         raise fail("scan", "alarm_rate", "a float in (0, 1]", alarm_rate)
     if isinstance(top, bool) or not isinstance(top, int) or top < 0:
         raise fail("scan", "top", "an int >= 0", top)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise fail("scan", "workers", "an int >= 1", workers)
     if len(dataset) == 0:
         raise DataError("There is nothing to scan: the dataset has no rows.")
     truth = None
@@ -374,22 +381,21 @@ def scan(
     triggers: list[SuspectedTrigger] = []
     floods: list[FloodSummary] = []
     summarised: set[str] = set()  # detectors whose flags are already told as triggers or floods
-    for detector in chosen:
-        try:
-            runs.append(_run(detector, dataset, truth))
-            if hasattr(detector, "suspected_triggers"):
-                summarised.add(detector.name)
-                found = detector.suspected_triggers(dataset)
-                triggers.extend(_as_trigger(item, detector.name, dataset) for item in found)
-            if hasattr(detector, "floods"):
-                summarised.add(detector.name)
-                floods.extend(_judge_floods(dataset, detector.floods(dataset)))
-        except (DataError, ParameterError) as error:  # unsuited to this data: say why, run the rest
+    for detector, outcome in zip(chosen, _outcomes(chosen, dataset, truth, workers)):
+        if outcome.error is not None:  # unsuited to this data: say why, run the rest
             if detectors is not None and len(chosen) == 1:
-                raise
-            skipped.append((detector.name, str(error)))
+                raise outcome.error
+            skipped.append((detector.name, str(outcome.error)))
+            continue
+        assert outcome.run is not None
+        runs.append(outcome.run)
+        triggers.extend(outcome.triggers)
+        if outcome.summarised:
+            summarised.add(detector.name)
+        if outcome.floods:
+            floods.extend(_judge_floods(dataset, outcome.floods))
     label_issues = _label_issues(runs)
-    suspicious = _rank(dataset, runs)
+    suspicious, n_suspicious = _rank(dataset, runs, top)
     others = [run for run in runs if LABEL_ISSUE_TARGET not in run.targets and run.name not in summarised]
     level, verdict = _verdict(len(dataset), runs, others, triggers, floods, label_issues, alarm_rate)
     return ScanReport(
@@ -402,7 +408,7 @@ def scan(
         triggers=tuple(triggers),
         floods=tuple(floods),
         label_issues=label_issues,
-        suspicious=tuple(suspicious[:top]),
+        suspicious=tuple(suspicious),
         level=level,
         verdict=verdict,
         is_poison=truth,
@@ -412,20 +418,94 @@ def scan(
             "features": features,
             "random_state": random_state,
             "alarm_rate": alarm_rate,
-            "n_suspicious": len(suspicious),
+            "n_suspicious": n_suspicious,
         },
     )
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Outcome:
+    """What one detector gave: its run, triggers and raw floods, or the error that skipped it."""
+
+    run: DetectorRun | None = None
+    triggers: tuple[SuspectedTrigger, ...] = ()
+    floods: tuple[Any, ...] = ()
+    summarised: bool = False
+    error: DataError | ParameterError | None = None
+
+
+def _outcome(detector: Detector, dataset: Dataset, truth: BoolArray | None) -> _Outcome:
+    try:
+        run = _run(detector, dataset, truth)
+        found = detector.suspected_triggers(dataset) if hasattr(detector, "suspected_triggers") else ()
+        return _Outcome(
+            run=run,
+            triggers=tuple(_as_trigger(item, detector.name, dataset) for item in found),
+            floods=tuple(detector.floods(dataset)) if hasattr(detector, "floods") else (),
+            summarised=hasattr(detector, "suspected_triggers") or hasattr(detector, "floods"),
+        )
+    except (DataError, ParameterError) as error:
+        return _Outcome(error=error)
+
+
+_FORKED: tuple[Sequence[Detector], Dataset, BoolArray | None] | None = None
+"""What forked workers read instead of receiving it pickled: the detectors, the data, the truth."""
+
+
+def _forked_outcome(index: int) -> _Outcome:
+    from threadpoolctl import threadpool_limits
+
+    assert _FORKED is not None
+    chosen, dataset, truth = _FORKED
+    with threadpool_limits(limits=1):  # the workers already use every core between them
+        return _outcome(chosen[index], dataset, truth)
+
+
+def _outcomes(
+    chosen: Sequence[Detector], dataset: Dataset, truth: BoolArray | None, workers: int
+) -> list[_Outcome]:
+    """Every detector's outcome, in the order of `chosen`; side by side in forked processes when
+    `workers` > 1 (longest-running detectors first, so the workers finish together)."""
+    import multiprocessing
+
+    from poisonlab.detectors.word_counts import word_counts
+
+    workers = min(workers, len(chosen))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_outcome(detector, dataset, truth) for detector in chosen]
+    global _FORKED
+    word_counts(dataset)  # counted once here; the forked workers inherit it
+    order = sorted(range(len(chosen)), key=lambda i: -_EXPECTED_COST.get(chosen[i].name, 1.0))
+    _FORKED = (chosen, dataset, truth)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            found = dict(zip(order, pool.imap(_forked_outcome, order, chunksize=1)))
+    finally:
+        _FORKED = None
+    return [found[i] for i in range(len(chosen))]
+
+
+_EXPECTED_COST = {
+    "knn_labels": 5.0,
+    "trigger_mining": 4.0,
+    "duplicate_flood": 3.0,
+    "confident_learning": 3.0,
+    "activation_clustering": 2.0,
+    "spectral_signature": 2.0,
+    "nb_influence": 1.0,
+}
+"""Relative run time of the registered detectors on a large corpus (`bench/scale.py`), used only
+to start the slowest first; an unlisted detector counts as 1."""
+
+
 def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
     """Ask a Naive Bayes trained on everything but each flood what the flood's rows are."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
     from poisonlab.detectors.nb_influence import leave_groups_out_joint
+    from poisonlab.detectors.word_counts import word_counts
 
     if not found:
         return []
-    counts = CountVectorizer().fit_transform(dataset.texts)
+    counts = word_counts(dataset).rows()
     groups = [np.asarray(flood.rows, dtype=np.int64) for flood in found]
     judgements = leave_groups_out_joint(counts, dataset.labels, groups, len(dataset.classes))
     judged = []
@@ -455,21 +535,24 @@ def _label_issues(runs: Sequence[DetectorRun]) -> tuple[int, ...]:
     return tuple(int(r) for r in np.flatnonzero(votes >= needed))
 
 
-def _rank(dataset: Dataset, runs: Sequence[DetectorRun]) -> list[SuspiciousRow]:
-    """Flagged rows, most suspicious first: by the sum, over flagging detectors, of the row's
-    score percentile within that detector (so agreeing detectors and extreme scores rank high)."""
+def _rank(dataset: Dataset, runs: Sequence[DetectorRun], top: int) -> tuple[list[SuspiciousRow], int]:
+    """The `top` flagged rows, most suspicious first, and how many rows were flagged.
+
+    Rows rank by the sum, over flagging detectors, of the row's score percentile within that
+    detector (so agreeing detectors and extreme scores rank high)."""
     from scipy.stats import rankdata
 
     if not runs:
-        return []
+        return [], 0
     n = len(dataset)
     combined = np.zeros(n)
     for run in runs:
-        combined += run.flags * (rankdata(run.scores, method="max") / n)
+        if run.flags.any():
+            combined += run.flags * (rankdata(run.scores, method="max") / n)
     rows = np.flatnonzero(combined > 0)
     rows = rows[np.argsort(-combined[rows], kind="stable")]
     ranked = []
-    for row in rows.tolist():
+    for row in rows[:top].tolist():
         flagging = [run for run in runs if run.flags[row]]
         ranked.append(
             SuspiciousRow(
@@ -482,7 +565,7 @@ def _rank(dataset: Dataset, runs: Sequence[DetectorRun]) -> list[SuspiciousRow]:
                 reasons=tuple(run.reasons[row] or f"flagged by {run.name}" for run in flagging),
             )
         )
-    return ranked
+    return ranked, int(rows.size)
 
 
 def _verdict(
