@@ -3,10 +3,12 @@
 Corpora are the SMS Spam Collection resampled with replacement and lightly perturbed
 (`poisonlab.data.resample.resample_corpus`: each message gets one word dropped, duplicated,
 swapped or borrowed from a message of its class; labels kept), written as CSV. Each command
-runs as its own process, as a user would run it; wall time and the peak resident memory of
-the largest process (GNU time's %M) are recorded, and the growth exponent is the slope of
-log(seconds) against log(messages). Goals at 1 M: scan <= 60 s, peak RSS <= 4 GB, exponent
-<= 1.1. Prints one JSON line.
+runs as its own process, as a user would run it (`scan DATA --json`, detectors side by side on
+all cores; the sweep on `--workers` processes); wall time, the peak resident memory of the
+largest process (GNU time's %M) and the peak summed over all its processes (sampled) are
+recorded, and the growth exponent is the slope of log(seconds) against log(messages). Goals at
+1 M: scan <= 60 s, peak RSS <= 4 GB (summed over processes), exponent <= 1.1. Prints one JSON
+line.
 
     python bench/scale.py [--sizes 10000 100000 1000000] [--workers 2]
 """
@@ -42,21 +44,54 @@ rate = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10]
 """
 
 
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of `root` and all its descendants now, in KB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
 def measured(command: list[str], folder: Path) -> dict[str, float]:
-    """Run `command` under GNU time; wall seconds and peak RSS in MB."""
-    report = folder / "time.txt"
+    """Run `command` under GNU time: wall seconds, the peak RSS of its largest process (GNU
+    time's %M) and the peak of the summed RSS of all its processes (sampled every 50 ms;
+    pages forked workers share are counted once per process, so this errs high)."""
+    report, errors = folder / "time.txt", folder / "stderr.txt"
     started = time.perf_counter()
-    done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", "-o", str(report), *command],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
+    with errors.open("w") as stderr_file:
+        process = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%M", "-o", str(report), *command],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr_file,
+        )
+        peak_tree = 0
+        while process.poll() is None:
+            peak_tree = max(peak_tree, _tree_rss_kb(process.pid))
+            time.sleep(0.05)
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return {"seconds": round(seconds, 3), "peak_rss_mb": round(int(report.read_text().split()[-1]) / 1024, 1)}
+    stderr = errors.read_text(errors="replace")
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stderr[-2000:]}")
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(int(report.read_text().split()[-1]) / 1024, 1),
+        "peak_tree_rss_mb": round(peak_tree / 1024, 1),
+    }
 
 
 def exponent(sizes: list[int], seconds: list[float]) -> float:
@@ -109,7 +144,7 @@ def main() -> None:
         "sweep_exponent": sweep_exponent,
         "goals_at_largest": {
             "scan_seconds<=60": results["scan"][largest]["seconds"] <= 60,
-            "peak_rss_mb<=4096": max(r[largest]["peak_rss_mb"] for r in results.values()) <= 4096,
+            "peak_tree_rss_mb<=4096": max(r[largest]["peak_tree_rss_mb"] for r in results.values()) <= 4096,
             "exponents<=1.1": max(scan_exponent, sweep_exponent) <= 1.1,
         },
     }
