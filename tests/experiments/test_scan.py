@@ -230,3 +230,18 @@ def test_a_skipped_detector_is_reported_the_same_from_a_worker() -> None:
         scan(lonely, detectors=["confident_learning"], workers=2)
     with pytest.raises(ParameterError, match="'workers' parameter of scan"):
         scan(lonely, workers=0)
+
+
+def test_a_scan_on_a_dask_cluster_equals_the_local_scan(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    from poisonlab.data import load_dataset
+
+    flipped = LabelFlip(strategy="targeted", rate=0.05).apply(
+        load_dataset("sms_spam").take(range(600)), random_state=0
+    )
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, local_directory=tmp_path
+    ) as cluster:
+        remote = scan(flipped.poisoned, is_poison=flipped.is_poison, scheduler=cluster.scheduler_address)
+    local = scan(flipped.poisoned, is_poison=flipped.is_poison)
+    assert _without_timings(remote) == _without_timings(local)

@@ -26,6 +26,7 @@ examples:
   poisonlab scan mail.csv --detector knn_labels --detector duplicate_flood --json
   poisonlab scan mail.csv --check    # exit 1 when the verdict is "poisoning likely"
   poisonlab scan big.csv --workers 1 # detectors one after another (less memory)
+  poisonlab scan big.csv --scheduler tcp://HOST:8786   # one detector per Dask task
 """
 
 
@@ -76,6 +77,11 @@ def add_parser(commands: Any) -> None:
         metavar="N",
         help="processes running detectors side by side (default: all cores; the report is the same)",
     )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run each detector as a task on this Dask scheduler (tcp://HOST:8786) instead",
+    )
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
     parser.add_argument("--check", action="store_true", help="exit 1 when the verdict is 'poisoning likely'")
     add_output_options(parser)
@@ -112,6 +118,7 @@ def run(options: argparse.Namespace) -> int:
         alarm_rate=options.alarm_rate,
         top=options.top,
         workers=options.workers or (os.cpu_count() or 1),
+        scheduler=options.scheduler,
     )
     if options.html:
         from poisonlab.experiments.scan_html import write_scan_html

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
-from poisonlab._errors import DataError, PoisonlabError
+from poisonlab._errors import PoisonlabError
 from poisonlab.experiments.cell import data_fingerprint, run_cell
+from poisonlab.experiments.dask_client import dask_client
 from poisonlab.experiments.spec import Cell, SweepSpec
 from poisonlab.experiments.store import ResultStore
 
@@ -71,23 +72,12 @@ def _local(
 
 
 def _dask(cells: list[Cell], address: str) -> Iterator[tuple[Cell, tuple[dict[str, Any] | None, str | None]]]:
-    try:
-        distributed: Any = importlib.import_module("distributed")
-    except ImportError:
-        raise DataError(
-            "Running on a Dask cluster needs distributed: pip install 'poisonlab[dask]'."
-        ) from None
-    try:
-        client = distributed.Client(address, timeout="10s")
-    except OSError as error:
-        raise DataError(f"Cannot reach the Dask scheduler at {address}: {error}.") from None
-    try:
+    with dask_client(address) as client:
+        distributed: Any = importlib.import_module("distributed")  # importable: the client connected
         futures = client.map(_safe_run, cells, pure=False)
         owner = {future.key: cell for future, cell in zip(futures, cells)}
         for future in distributed.as_completed(futures):
             yield owner[future.key], future.result()
-    finally:
-        client.close()
 
 
 def run_sweep(

@@ -327,6 +327,7 @@ def scan(
     alarm_rate: float = 0.02,
     top: int = 20,
     workers: int = 1,
+    scheduler: str | None = None,
 ) -> ScanReport:
     """Run the detectors on `dataset`; collect triggers, floods, label issues, suspicious rows.
 
@@ -351,6 +352,10 @@ def scan(
         Processes running detectors side by side (forked after the words are counted, so they
         share the counts; where the platform cannot fork, detectors run one after another).
         The report is the same for any number of workers.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (``tcp://host:8786``): each detector then runs
+        as one task on the cluster's workers (the data is sent to them once), `workers` unused.
+        The report is the same as a local run's.
 
     Examples
     --------
@@ -381,7 +386,11 @@ def scan(
     triggers: list[SuspectedTrigger] = []
     floods: list[FloodSummary] = []
     summarised: set[str] = set()  # detectors whose flags are already told as triggers or floods
-    for detector, outcome in zip(chosen, _outcomes(chosen, dataset, truth, workers)):
+    if scheduler is not None:
+        outcomes = _dask_outcomes(chosen, dataset, truth, scheduler)
+    else:
+        outcomes = _outcomes(chosen, dataset, truth, workers)
+    for detector, outcome in zip(chosen, outcomes):
         if outcome.error is not None:  # unsuited to this data: say why, run the rest
             if detectors is not None and len(chosen) == 1:
                 raise outcome.error
@@ -483,6 +492,19 @@ def _outcomes(
     finally:
         _FORKED = None
     return [found[i] for i in range(len(chosen))]
+
+
+def _dask_outcomes(
+    chosen: Sequence[Detector], dataset: Dataset, truth: BoolArray | None, address: str
+) -> list[_Outcome]:
+    """Every detector's outcome, each computed as one task on a Dask cluster."""
+    from poisonlab.experiments.dask_client import dask_client
+
+    with dask_client(address) as client:
+        shared = client.scatter(dataset, broadcast=True)
+        order = sorted(range(len(chosen)), key=lambda i: -_EXPECTED_COST.get(chosen[i].name, 1.0))
+        futures = {i: client.submit(_outcome, chosen[i], shared, truth, pure=False) for i in order}
+        return [futures[i].result() for i in range(len(chosen))]
 
 
 _EXPECTED_COST = {
