@@ -14,14 +14,25 @@ from poisonlab.detectors import ConfidentLearning
 from poisonlab.detectors.out_of_fold import out_of_fold_proba
 
 
-def test_scores_and_flags_are_cleanlabs(sms_flip: Poisoned) -> None:
+@pytest.mark.parametrize(
+    ("method", "filter_by"),
+    [
+        ("self_confidence", "prune_by_noise_rate"),
+        ("normalized_margin", "both"),
+        ("confidence_weighted_entropy", "prune_by_class"),
+    ],
+)
+def test_scores_and_flags_are_cleanlabs(sms_flip: Poisoned, method: str, filter_by: str) -> None:
     data = sms_flip.poisoned
-    detector = ConfidentLearning(method="normalized_margin", filter_by="both")
+    detector = ConfidentLearning(method=method, filter_by=filter_by)
     proba = out_of_fold_proba(data, "nb", n_splits=5, random_state=0)
-    quality = get_label_quality_scores(data.labels, proba, method="normalized_margin")
-    np.testing.assert_allclose(detector.score(data), 1.0 - quality)
-    expected = find_label_issues(data.labels, proba, filter_by="both")
+    quality = get_label_quality_scores(data.labels, proba, method=method)
+    np.testing.assert_array_equal(detector.score(data), 1.0 - quality)
+    expected = find_label_issues(data.labels, proba, filter_by=filter_by)
     assert detector.flag(data).tolist() == expected.tolist()
+    found = detector.findings(data)
+    assert found.flags.tolist() == expected.tolist()
+    assert [bool(reason) for reason in found.reasons] == expected.tolist()
 
 
 def test_beats_chance_on_a_targeted_flip(sms_flip: Poisoned) -> None:

@@ -8,14 +8,22 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import MultinomialNB
 
 from poisonlab import metrics
 from poisonlab._errors import DataError, ParameterError
 from poisonlab.attacks import Poisoned
 from poisonlab.data import Dataset
-from poisonlab.detectors import NaiveBayesInfluence
-from poisonlab.detectors.nb_influence import leave_one_out_joint, leave_rows_out_joint, validation_influence
+from poisonlab.detectors import NaiveBayesInfluence, nb_influence
+from poisonlab.detectors.nb_influence import (
+    KINDS,
+    CountModel,
+    leave_groups_out_joint,
+    leave_one_out_joint,
+    leave_rows_out_joint,
+    validation_influence,
+)
 
 
 def refit_without(counts: np.ndarray, labels: np.ndarray, rows: list[int], alpha: float) -> MultinomialNB:
@@ -98,3 +106,104 @@ def test_a_class_of_one_row_still_gets_finite_scores() -> None:
 def test_bad_parameters(field: str, value: object) -> None:
     with pytest.raises(ParameterError, match=f"'{field}' parameter of NaiveBayesInfluence"):
         NaiveBayesInfluence(**{field: value})  # type: ignore[arg-type]
+
+
+def resampled(data: Dataset, size: int, seed: int) -> Dataset:
+    """Rows drawn with replacement, some relabelled: repeated texts, some under both labels."""
+    rng = np.random.default_rng(seed)
+    drawn = data.take(rng.choice(len(data), size=size, replace=True))
+    labels = drawn.labels.copy()
+    flip = rng.random(size) < 0.05
+    labels[flip] = 1 - labels[flip]
+    return drawn.with_labels(labels)
+
+
+def test_multiplicity_stands_for_repeated_rows() -> None:
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(0.8, size=(10, 7)).astype(float)
+    labels = np.arange(10) % 3
+    times = rng.integers(1, 4, size=10)
+    repeated = np.repeat(np.arange(10), times)
+    expanded = sp.csr_matrix(counts[repeated])
+    loo = leave_one_out_joint(sp.csr_matrix(counts), labels, 3, 0.5, multiplicity=times)
+    np.testing.assert_allclose(
+        loo[repeated], leave_one_out_joint(expanded, labels[repeated], 3, 0.5), rtol=1e-12
+    )
+    held = rng.poisson(0.8, size=(6, 7)).astype(float)
+    held_labels, held_times = np.arange(6) % 3, rng.integers(1, 4, size=6)
+    held_repeated = np.repeat(np.arange(6), held_times)
+    got = validation_influence(
+        sp.csr_matrix(counts),
+        labels,
+        sp.csr_matrix(held),
+        held_labels,
+        3,
+        0.5,
+        multiplicity=times,
+        validation_multiplicity=held_times,
+    )
+    expected = validation_influence(
+        expanded, labels[repeated], sp.csr_matrix(held[held_repeated]), held_labels[held_repeated], 3, 0.5
+    )
+    np.testing.assert_allclose(got[repeated], expected, rtol=1e-9, atol=1e-15)
+
+
+def test_scores_per_distinct_text_and_label_equal_the_row_by_row_computation(sms_sample: Dataset) -> None:
+    data = resampled(sms_sample, 1200, seed=2)
+    assert len(set(data.texts)) < len(data)
+    counts = CountVectorizer().fit_transform(data.texts).astype(float)
+    loo = leave_one_out_joint(counts, data.labels, 2)  # one row at a time, repeats and all
+    expected = loo[np.arange(len(data)), 1 - data.labels] - loo[np.arange(len(data)), data.labels]
+    found = NaiveBayesInfluence().findings(data)
+    np.testing.assert_allclose(found.scores, expected, rtol=1e-12)
+    assert found.flags.tolist() == (expected > 0).tolist()
+    assert all(bool(reason) == flag for reason, flag in zip(found.reasons, found.flags.tolist()))
+
+
+def test_validation_scores_per_distinct_pair_equal_the_row_by_row_computation(sms_sample: Dataset) -> None:
+    data = resampled(sms_sample, 900, seed=4)
+    detector = NaiveBayesInfluence(kind="validation", n_validation=150, random_state=6)
+    counts = CountVectorizer().fit_transform(data.texts).astype(float).tocsr()
+    rng = np.random.default_rng(6)
+    expected = np.empty(len(data))
+    for train, held in StratifiedKFold(n_splits=2, shuffle=True, random_state=6).split(counts, data.labels):
+        held = np.sort(rng.choice(held, size=150, replace=False))
+        expected[train] = validation_influence(
+            counts[train], data.labels[train], counts[held], data.labels[held], 2, 1.0
+        )
+    np.testing.assert_allclose(detector.score(data), expected, rtol=1e-9, atol=1e-15)
+
+
+def subtract_and_refit(counts: sp.csr_matrix, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The definition: the full model's counts minus the group's, asked about the group's rows."""
+    full = CountModel.fit(counts, labels, 2, 1.0)
+    removed = CountModel.fit(counts[rows], labels[rows], 2, 1.0)
+    rest = CountModel(
+        full.feature_counts - removed.feature_counts, full.class_counts - removed.class_counts, 1.0
+    )
+    return rest.joint_log_likelihood(counts[rows])
+
+
+def test_many_groups_judged_together_equal_one_at_a_time(
+    sms_sample: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(nb_influence, "_GROUP_ROWS", 7)  # many batches, groups across their edges
+    counts = CountVectorizer().fit_transform(sms_sample.texts).astype(float).tocsr()
+    rng = np.random.default_rng(3)
+    groups = [rng.choice(len(sms_sample), size=int(rng.integers(1, 12)), replace=False) for _ in range(40)]
+    groups += [np.array([5, 9]), np.array([9, 12]), np.array([], dtype=np.int64), np.array([3, 50, 51, 400])]
+    judged = list(leave_groups_out_joint(counts, sms_sample.labels, iter(groups), 2))
+    assert len(judged) == len(groups)
+    for rows, joint in zip(groups, judged):
+        np.testing.assert_allclose(joint, subtract_and_refit(counts, sms_sample.labels, rows), rtol=1e-12)
+    dense = counts.toarray()
+    for rows, joint in zip(groups[:5], judged):
+        refit = refit_without(dense, sms_sample.labels, list(rows), 1.0)
+        np.testing.assert_allclose(joint, refit.predict_joint_log_proba(dense[rows]), rtol=1e-10)
+
+
+def test_texts_without_words_are_a_data_error() -> None:
+    data = Dataset(["!", "?", "a", "b"], [0, 0, 1, 1], ("ham", "spam"))
+    for kind in KINDS:
+        with pytest.raises(DataError, match="needs texts with words"):
+            NaiveBayesInfluence(kind=kind).score(data)

@@ -120,7 +120,10 @@ class ConfidentLearning(Detector):
         return self._scores(dataset, self.proba(dataset))
 
     def _scores(self, dataset: Dataset, proba: FloatArray) -> FloatArray:
-        quality = _cleanlab().rank.get_label_quality_scores(dataset.labels, proba, method=self.method)
+        # = get_label_quality_scores(method=...) minus its input checks, which loop over every
+        # label in Python (0.17 s against 0.005 s at 1M rows); our labels and probabilities are valid
+        score_by = getattr(_cleanlab().rank, f"get_{self.method}_for_each_label")
+        quality = score_by(dataset.labels, proba)
         return check_scores(1.0 - np.asarray(quality, dtype=np.float64), dataset)
 
     def flag(self, dataset: Dataset) -> np.ndarray[Any, np.dtype[np.bool_]]:
@@ -132,7 +135,7 @@ class ConfidentLearning(Detector):
             dataset.labels,
             proba,
             filter_by=self.filter_by,
-            n_jobs=1,  # worker processes cost more here
+            n_jobs=1,  # cleanlab's worker processes cost more than they save (1M rows: 1.1 s vs 1.7 s)
         )
         return np.asarray(issues, dtype=bool)
 
@@ -141,19 +144,19 @@ class ConfidentLearning(Detector):
         proba = self.proba(dataset)
         scores = self._scores(dataset, proba)
         flags = self._flags(dataset, proba)
-        others = proba.copy()
-        others[np.arange(len(dataset)), dataset.labels] = -1.0
+        rows = np.flatnonzero(flags)
+        others = proba[rows].copy()
+        given = dataset.labels[rows]
+        others[np.arange(rows.size), given] = -1.0
         predicted = others.argmax(axis=1)  # the most likely class other than the given one
-        reasons = tuple(
-            (
+        told = [""] * len(dataset)
+        for row, label, guess in zip(rows.tolist(), given.tolist(), predicted.tolist()):
+            told[row] = (
                 f"labelled {dataset.classes[label]!r} but a {self.victim} model that never saw it gives "
-                f"{dataset.classes[label]!r} p={row[label]:.2f} and {dataset.classes[guess]!r} "
-                f"p={row[guess]:.2f}"
+                f"{dataset.classes[label]!r} p={proba[row, label]:.2f} and {dataset.classes[guess]!r} "
+                f"p={proba[row, guess]:.2f}"
             )
-            if flagged
-            else ""
-            for flagged, label, guess, row in zip(flags.tolist(), dataset.labels.tolist(), predicted, proba)
-        )
+        reasons = tuple(told)
         return Findings(scores, flags, reasons)
 
 

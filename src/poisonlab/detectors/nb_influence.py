@@ -4,6 +4,10 @@ Multinomial Naive Bayes is sums of counts, so the model without row i is the mod
 i's word counts subtracted from its class: every leave-one-out refit is a few array
 operations, not a refit (no library computes this, hence the arithmetic here). The vocabulary
 is the one fitted on all rows and stays fixed when a row is removed.
+
+Rows with the same text and the same label get the same answer, so the detector works once per
+distinct (text, label) pair, weighted by how many rows carry it (`word_counts` gives the shared
+counts): exact, and a corpus full of repeats costs what its distinct pairs cost.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from poisonlab.data.dataset import Dataset
 from poisonlab.detectors.base import Detector, FloatArray, check_scores
 from poisonlab.detectors.findings import Findings
 from poisonlab.detectors.registry import DETECTORS
+from poisonlab.detectors.word_counts import word_counts
 
 KINDS = ("margin", "validation")
 IntArray = npt.NDArray[np.int64]
 _BLOCK = 4_000_000  # floats per dense block of (validation rows x removed rows)
+_GROUP_ROWS = 200_000  # rows of groups judged at once by leave_groups_out_joint (bounds its memory)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,14 +52,22 @@ class CountModel:
     alpha: float
 
     @classmethod
-    def fit(cls, counts: Any, labels: IntArray, n_classes: int, alpha: float) -> CountModel:
-        """Count words per class from a sparse row-by-word count matrix."""
-        import scipy.sparse as sp
-
+    def fit(
+        cls,
+        counts: Any,
+        labels: IntArray,
+        n_classes: int,
+        alpha: float,
+        multiplicity: npt.ArrayLike | None = None,
+    ) -> CountModel:
+        """Count words per class from a sparse row-by-word count matrix; `multiplicity` (one
+        whole number per row, default 1) says how many identical rows each row stands for."""
         n = labels.size
-        onehot = sp.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, n_classes))
-        feature_counts = np.asarray((onehot.T @ counts).todense(), dtype=np.float64)
-        class_counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+        weights = np.ones(n) if multiplicity is None else np.asarray(multiplicity, dtype=np.float64)
+        onehot = np.zeros((n, n_classes))
+        onehot[np.arange(n), labels] = weights
+        feature_counts = np.ascontiguousarray(np.asarray(counts.T @ onehot, dtype=np.float64).T)
+        class_counts = np.bincount(labels, weights=weights, minlength=n_classes).astype(np.float64)
         return cls(feature_counts, class_counts, alpha)
 
     @property
@@ -77,8 +91,8 @@ def _removal_terms(model: CountModel, counts: Any, labels: IntArray) -> tuple[An
     import scipy.sparse as sp
 
     counts = sp.csr_matrix(counts, dtype=np.float64)
-    row_of_entry = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    own = model.feature_counts[labels[row_of_entry], counts.indices] + model.alpha
+    class_of_entry = np.repeat(labels, np.diff(counts.indptr))
+    own = model.feature_counts[class_of_entry, counts.indices] + model.alpha
     numerator = sp.csr_matrix(
         (np.log(own - counts.data) - np.log(own), counts.indices, counts.indptr), shape=counts.shape
     )
@@ -90,12 +104,20 @@ def _removal_terms(model: CountModel, counts: Any, labels: IntArray) -> tuple[An
     return numerator, denominator, prior
 
 
-def leave_one_out_joint(counts: Any, labels: IntArray, n_classes: int, alpha: float = 1.0) -> FloatArray:
+def leave_one_out_joint(
+    counts: Any,
+    labels: IntArray,
+    n_classes: int,
+    alpha: float = 1.0,
+    *,
+    multiplicity: npt.ArrayLike | None = None,
+) -> FloatArray:
     """Per row, the joint log-likelihood of every class under Naive Bayes fitted on all other rows.
 
     Equal to refitting ``MultinomialNB(alpha=alpha)`` on the other rows (same columns) and
     calling ``predict_joint_log_proba`` on the row; a class whose only row is removed gets
-    ``-inf``.
+    ``-inf``. With `multiplicity`, row i stands for ``multiplicity[i]`` identical rows and its
+    answer is for removing one of them: the same numbers as the repeated rows would get.
 
     Examples
     --------
@@ -106,13 +128,20 @@ def leave_one_out_joint(counts: Any, labels: IntArray, n_classes: int, alpha: fl
     >>> loo.argmax(axis=1).tolist()
     [0, 1, 1, 1]
     """
-    model = CountModel.fit(counts, labels, n_classes, alpha)
-    joint = model.joint_log_likelihood(counts)
-    numerator, denominator, prior = _removal_terms(model, counts, labels)
-    size = np.asarray(counts.sum(axis=1)).ravel()
-    n = labels.size
-    rows = np.arange(n)
-    own_change = np.asarray(numerator.multiply(counts).sum(axis=1)).ravel()
+    import scipy.sparse as sp
+
+    matrix = sp.csr_matrix(counts, dtype=np.float64)
+    model = CountModel.fit(matrix, labels, n_classes, alpha, multiplicity)
+    joint = model.joint_log_likelihood(matrix)
+    numerator, denominator, prior = _removal_terms(model, matrix, labels)
+    size = np.asarray(matrix.sum(axis=1)).ravel()
+    n = labels.size if multiplicity is None else float(model.class_counts.sum())
+    rows = np.arange(labels.size)
+    # sum_j x_j * (change of log P(word_j | own class)); numerator has the counts' sparsity
+    own_terms = sp.csr_matrix(
+        (numerator.data * matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape
+    )
+    own_change = own_terms @ np.ones(matrix.shape[1])
     joint[rows, labels] += own_change - size * denominator + prior
     joint += np.log(n) - np.log(n - 1.0) if n > 1 else 0.0  # every class's prior: n -> n - 1 rows
     return joint
@@ -144,6 +173,10 @@ def leave_groups_out_joint(
     """`leave_rows_out_joint` for many groups, fitting the full model once: each group then costs
     only its own rows, so thousands of duplicate floods are judged in linear time.
 
+    Groups are judged together, a batch of about `_GROUP_ROWS` rows at a time: for every
+    nonzero count of a group's rows, the word's count in its class minus the group's own count
+    of it, with no per-group pass over the vocabulary.
+
     Examples
     --------
     >>> import scipy.sparse as sp
@@ -154,16 +187,65 @@ def leave_groups_out_joint(
     """
     import scipy.sparse as sp
 
-    matrix = sp.csr_matrix(counts, dtype=np.float64)
+    matrix = sp.csr_matrix(counts)
+    labels = np.asarray(labels, dtype=np.int64)
     model = CountModel.fit(matrix, labels, n_classes, alpha)
+    word_total = model.feature_counts.sum(axis=1)
+    batch: list[IntArray] = []
+    batch_rows = 0
     for rows in groups:
-        chosen = np.asarray(rows, dtype=np.int64)
-        part = matrix[chosen]
-        removed = CountModel.fit(part, labels[chosen], n_classes, alpha)
-        rest = CountModel(
-            model.feature_counts - removed.feature_counts, model.class_counts - removed.class_counts, alpha
+        chosen = np.asarray(rows, dtype=np.int64).ravel()
+        batch.append(chosen)
+        batch_rows += chosen.size
+        if batch_rows >= _GROUP_ROWS:
+            yield from _judge_groups(matrix, labels, batch, model, word_total)
+            batch, batch_rows = [], 0
+    if batch:
+        yield from _judge_groups(matrix, labels, batch, model, word_total)
+
+
+def _judge_groups(
+    matrix: Any, labels: IntArray, groups: list[IntArray], model: CountModel, word_total: FloatArray
+) -> Iterator[FloatArray]:
+    """The joint log-likelihood of each group's rows under `model` minus that group's rows.
+
+    Computes, per nonzero count, the same terms in the same order as refitting and calling
+    ``joint_log_likelihood`` would (so the numbers match it), without a vocabulary-wide array
+    per group.
+    """
+    import scipy.sparse as sp
+
+    n_classes, n_words = model.feature_counts.shape
+    sizes = np.fromiter((g.size for g in groups), dtype=np.int64, count=len(groups))
+    rows = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
+    group_of = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+    part = sp.csr_matrix(matrix[rows], dtype=np.float64)
+    cell = group_of * n_classes + labels[rows]
+    gather = sp.csr_matrix(
+        (np.ones(rows.size), (cell, np.arange(rows.size))), shape=(len(groups) * n_classes, rows.size)
+    )
+    removed = sp.csr_matrix(gather @ part)
+    removed.sum_duplicates()  # canonical: element look-ups below search sorted rows
+    removed_rows = np.bincount(cell, minlength=len(groups) * n_classes).reshape(-1, n_classes)
+    removed_words = np.asarray(removed.sum(axis=1)).reshape(-1, n_classes)
+    rest_rows = model.class_counts[None, :] - removed_rows
+    totals = (word_total[None, :] - removed_words) + model.alpha * n_words
+    with np.errstate(divide="ignore"):
+        log_prior = np.log(rest_rows) - np.log(rest_rows.sum(axis=1, keepdims=True))
+    group_of_entry = group_of[np.repeat(np.arange(rows.size), np.diff(part.indptr))]
+    ones = np.ones(n_words)
+    joint = np.empty((rows.size, n_classes))
+    for c in range(n_classes):
+        own = np.asarray(removed[group_of_entry * n_classes + c, part.indices], dtype=np.float64).ravel()
+        log_theta = np.log(model.feature_counts[c, part.indices] - own + model.alpha) - np.log(
+            totals[group_of_entry, c]
         )
-        yield rest.joint_log_likelihood(part)
+        terms = sp.csr_matrix((part.data * log_theta, part.indices, part.indptr), shape=part.shape)
+        joint[:, c] = terms @ ones
+    joint += log_prior[group_of]
+    stops = np.cumsum(sizes)
+    for start, stop in zip((stops - sizes).tolist(), stops.tolist()):
+        yield joint[start:stop]
 
 
 def validation_influence(
@@ -173,12 +255,17 @@ def validation_influence(
     validation_labels: IntArray,
     n_classes: int,
     alpha: float = 1.0,
+    *,
+    multiplicity: npt.ArrayLike | None = None,
+    validation_multiplicity: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """Per training row, how much removing it raises the mean log-likelihood of the validation labels.
 
     ``mean_r log P(y_r | x_r)`` over the validation rows, for Naive Bayes fitted without the
     row, minus the same for Naive Bayes fitted on every row; positive means the row pulls the
     model away from the validation labels. Exact, by count arithmetic, in blocks of rows.
+    `multiplicity` and `validation_multiplicity` let one row stand for that many identical rows
+    (removing one of them; a weighted mean over the validation rows).
 
     Examples
     --------
@@ -192,14 +279,17 @@ def validation_influence(
     import scipy.sparse as sp
     from scipy.special import logsumexp
 
-    model = CountModel.fit(counts, labels, n_classes, alpha)
+    model = CountModel.fit(counts, labels, n_classes, alpha, multiplicity)
     numerator, denominator, prior = _removal_terms(model, counts, labels)
     validation_counts = sp.csr_matrix(validation_counts, dtype=np.float64)
     joint = model.joint_log_likelihood(validation_counts)  # (m, K)
     m = validation_labels.size
-    vrows = np.arange(m)
+    if validation_multiplicity is None:
+        weights = np.full(m, 1.0 / m)
+    else:
+        weights = np.asarray(validation_multiplicity, dtype=np.float64)
+        weights = weights / weights.sum()
     normaliser = logsumexp(joint, axis=1)
-    before = joint[vrows, validation_labels] - normaliser
     without = np.empty((m, n_classes))  # log-sum-exp over the classes other than each class
     for c in range(n_classes):
         others = np.delete(joint, c, axis=1)
@@ -208,20 +298,40 @@ def validation_influence(
     numerator_t = numerator.T.tocsc()
     influence = np.empty(labels.size)
     block = max(1, _BLOCK // max(m, 1))
-    for start in range(0, labels.size, block):
-        stop = min(start + block, labels.size)
-        cls = labels[start:stop]
-        change = np.asarray((validation_counts @ numerator_t[:, start:stop]).todense())
-        change -= size[:, None] * denominator[None, start:stop]
-        change += prior[None, start:stop]
-        own_class = validation_labels[:, None] == cls[None, :]
-        changed = joint[:, cls] + change
-        with np.errstate(invalid="ignore"):
-            normaliser_new = np.logaddexp(without[:, cls], changed)
-            after = joint[vrows, validation_labels][:, None] + np.where(own_class, change, 0.0)
-            delta = (after - normaliser_new) - before[:, None]
-        influence[start:stop] = delta.mean(axis=0)
+    by_class = np.argsort(labels, kind="stable")
+    ends = np.cumsum(np.bincount(labels, minlength=n_classes))
+    buffers = np.empty((2, min(block, labels.size) * m))  # reused: fresh blocks cost page faults
+    for c in range(n_classes):
+        members = by_class[ends[c] - np.count_nonzero(labels == c) : ends[c]]
+        own = validation_labels == c
+        for start in range(0, members.size, block):
+            removed = members[start : start + block]  # rows of class c: only class c's terms move
+            change = buffers[0, : m * removed.size].reshape(m, removed.size)  # (m, rows) log-odds change
+            change.fill(0.0)
+            (validation_counts @ numerator_t[:, removed]).toarray(out=change)
+            shift = buffers[1, : m * removed.size].reshape(m, removed.size)
+            change -= np.multiply(size[:, None], denominator[None, removed], out=shift)
+            change += prior[removed]
+            with np.errstate(invalid="ignore"):
+                # log P(y_r | x_r) moves by [y_r == c] * change - (new normaliser - old normaliser)
+                raised = weights[own] @ change[own]
+                change += joint[:, c, None]
+                np.logaddexp(without[:, c, None], change, out=change)
+                change -= normaliser[:, None]
+                influence[removed] = raised - weights @ change
     return influence
+
+
+def _pairs(
+    text_of_row: IntArray, labels: IntArray, n_classes: int
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The distinct (text, label) pairs of some rows: their texts, labels, how many rows carry
+    each, and each row's pair."""
+    key = text_of_row * n_classes + labels
+    tally = np.bincount(key)  # keys are below n_distinct * n_classes: counted, not sorted
+    pair = np.flatnonzero(tally)
+    position = np.cumsum(tally > 0) - 1
+    return pair // n_classes, pair % n_classes, tally[pair].astype(np.int64), position[key].astype(np.int64)
 
 
 @DETECTORS.register("nb_influence")
@@ -234,7 +344,9 @@ class NaiveBayesInfluence(Detector):
     say it carries the wrong label. ``validation`` splits the rows into two stratified halves
     (seeded); each row is scored by how much removing it from its half's model raises the mean
     log-likelihood of the other half's labels (influence functions, Koh & Liang 2017, made
-    exact for Naive Bayes).
+    exact for Naive Bayes). Rows with the same text and label get the same answer, so both are
+    computed once per distinct (text, label) pair of the shared `word_counts`, weighted by
+    the rows carrying it: exact, not an approximation.
 
     Parameters
     ----------
@@ -287,34 +399,36 @@ class NaiveBayesInfluence(Detector):
         return [cls(), cls(kind="validation", alpha=0.5, n_validation=500, random_state=3)]
 
     def _counts(self, dataset: Dataset) -> Any:
-        from sklearn.feature_extraction.text import CountVectorizer
+        counts = word_counts(dataset)
+        if counts.n_words == 0:
+            raise DataError("Naive Bayes influence needs texts with words; no text here has one.")
+        return counts
 
-        try:
-            return CountVectorizer().fit_transform(dataset.texts).astype(np.float64)
-        except ValueError:  # scikit-learn's "empty vocabulary"
-            raise DataError("Naive Bayes influence needs texts with words; no text here has one.") from None
-
-    def _loo(self, dataset: Dataset) -> tuple[FloatArray, FloatArray]:
+    def _margins(self, dataset: Dataset) -> tuple[FloatArray, IntArray, IntArray, Any]:
+        """Leave-one-out joint log-likelihoods per distinct (text, label) pair, the pairs' labels,
+        each row's pair, and the pairs' count matrix."""
         counts = self._counts(dataset)
         n_classes = len(dataset.classes)
-        loo = leave_one_out_joint(counts, dataset.labels, n_classes, float(self.alpha))
-        full = CountModel.fit(counts, dataset.labels, n_classes, float(self.alpha)).joint_log_likelihood(
-            counts
-        )
-        return loo, full
+        texts, labels, multiplicity, pair_of_row = _pairs(counts.text_of_row, dataset.labels, n_classes)
+        matrix = counts.matrix[texts].astype(np.float64)
+        loo = leave_one_out_joint(matrix, labels, n_classes, float(self.alpha), multiplicity=multiplicity)
+        return loo, labels, pair_of_row, (matrix, multiplicity)
 
     def score(self, dataset: Dataset) -> FloatArray:
         """Leave-one-out margin against the own label, or influence on the other half's labels."""
         if self.kind == "margin":
-            return check_scores(_finite(_against_label(self._loo(dataset)[0], dataset.labels)), dataset)
+            loo, labels, pair_of_row, _ = self._margins(dataset)
+            return check_scores(_finite(_against_label(loo, labels))[pair_of_row], dataset)
         return check_scores(_finite(self._validation_scores(dataset)), dataset)
 
     def _validation_scores(self, dataset: Dataset) -> FloatArray:
         from sklearn.model_selection import StratifiedKFold
 
-        counts = self._counts(dataset).tocsr()
+        counts = self._counts(dataset)
+        matrix = counts.matrix.astype(np.float64)
         labels = dataset.labels
-        tally = np.bincount(labels, minlength=len(dataset.classes))
+        n_classes = len(dataset.classes)
+        tally = np.bincount(labels, minlength=n_classes)
         if tally.min() < 4:
             smallest = int(np.argmin(tally))
             raise DataError(
@@ -327,14 +441,23 @@ class NaiveBayesInfluence(Detector):
         for train_rows, held_rows in halves.split(np.zeros(len(dataset)), labels):
             if held_rows.size > self.n_validation:
                 held_rows = np.sort(rng.choice(held_rows, size=self.n_validation, replace=False))
-            scores[train_rows] = validation_influence(
-                counts[train_rows],
-                labels[train_rows],
-                counts[held_rows],
-                labels[held_rows],
-                len(dataset.classes),
-                float(self.alpha),
+            texts, pair_labels, multiplicity, pair_of_row = _pairs(
+                counts.text_of_row[train_rows], labels[train_rows], n_classes
             )
+            held_texts, held_labels, held_multiplicity, _ = _pairs(
+                counts.text_of_row[held_rows], labels[held_rows], n_classes
+            )
+            influence = validation_influence(
+                matrix[texts],
+                pair_labels,
+                matrix[held_texts],
+                held_labels,
+                n_classes,
+                float(self.alpha),
+                multiplicity=multiplicity,
+                validation_multiplicity=held_multiplicity,
+            )
+            scores[train_rows] = influence[pair_of_row]
         return scores
 
     def flag(self, dataset: Dataset) -> npt.NDArray[np.bool_]:
@@ -347,26 +470,29 @@ class NaiveBayesInfluence(Detector):
         if self.kind == "validation":
             scores = self.score(dataset)
             flags = scores > 0.0
-            told = tuple(
-                f"removing it raises the other half's mean label log-likelihood by {s:.2g}" if f else ""
-                for f, s in zip(flags.tolist(), scores.tolist())
-            )
-            return Findings(scores, flags, told)
-        loo, full = self._loo(dataset)
-        raw = _against_label(loo, dataset.labels)
-        scores = check_scores(_finite(raw), dataset)
-        inside = _against_label(full, dataset.labels)
+            told = [""] * len(dataset)
+            for row in np.flatnonzero(flags).tolist():
+                told[row] = (
+                    f"removing it raises the other half's mean label log-likelihood by {scores[row]:.2g}"
+                )
+            return Findings(scores, flags, tuple(told))
+        loo, labels, pair_of_row, (matrix, multiplicity) = self._margins(dataset)
+        n_classes = len(dataset.classes)
+        full = CountModel.fit(
+            matrix, labels, n_classes, float(self.alpha), multiplicity
+        ).joint_log_likelihood(matrix)
+        raw = _against_label(loo, labels)
+        scores = check_scores(_finite(raw)[pair_of_row], dataset)
+        inside = _against_label(full, labels)
         flags = scores > 0.0
-        best = _best_other(loo, dataset.labels)
-        reasons: list[str] = []
-        for flagged, label, guess, out, within in zip(
-            flags.tolist(), dataset.labels.tolist(), best.tolist(), raw.tolist(), inside.tolist()
-        ):
-            reasons.append(
-                f"labelled {dataset.classes[label]!r} but Naive Bayes trained on every other row says "
-                f"{dataset.classes[guess]!r} by log-odds {out:.1f} (trained with it: {within:.1f})"
-                if flagged
-                else ""
+        best = _best_other(loo, labels)
+        reasons = [""] * len(dataset)
+        for row in np.flatnonzero(flags).tolist():
+            pair = int(pair_of_row[row])
+            reasons[row] = (
+                f"labelled {dataset.classes[labels[pair]]!r} but Naive Bayes trained on every other row "
+                f"says {dataset.classes[best[pair]]!r} by log-odds {raw[pair]:.1f} (trained with it: "
+                f"{inside[pair]:.1f})"
             )
         return Findings(scores, flags, tuple(reasons))
 
