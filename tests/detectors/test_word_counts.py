@@ -59,3 +59,15 @@ def test_rows_map_to_their_distinct_text_and_the_result_is_cached() -> None:
     assert counted.multiplicity.tolist() == [2, 2, 1]
     assert word_counts(ds) is counted
     assert word_counts(ds.with_labels(np.zeros(5, dtype=np.int64))) is not counted
+
+
+def test_forked_tokenizing_gives_the_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import poisonlab.detectors.word_counts as module
+
+    monkeypatch.setattr(module, "PARALLEL_FROM", 10)
+    texts = [*load_dataset("sms_spam").texts[:3000], "has\x00nul", "", "only once"]
+    alone, forked = count_words(texts), count_words(texts, workers=3)
+    assert forked.words == alone.words and forked.distinct_texts == alone.distinct_texts
+    assert (forked.matrix != alone.matrix).nnz == 0
+    assert forked.token_ids.tolist() == alone.token_ids.tolist()
+    assert forked.token_indptr.tolist() == alone.token_indptr.tolist()

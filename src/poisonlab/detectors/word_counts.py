@@ -19,6 +19,7 @@ import dataclasses
 import re
 import threading
 import weakref
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
@@ -91,8 +92,11 @@ class WordCounts:
         return self.matrix[self.text_of_row]
 
 
-def word_counts(dataset: Dataset) -> WordCounts:
+def word_counts(dataset: Dataset, *, workers: int = 1) -> WordCounts:
     """The word counts of `dataset`'s distinct texts, computed once per dataset object.
+
+    With `workers` > 1 a large corpus is tokenised in that many forked processes (where the
+    platform can fork); the result is the same.
 
     Examples
     --------
@@ -107,13 +111,17 @@ def word_counts(dataset: Dataset) -> WordCounts:
         found = _cache.get(dataset)
     if found is not None:
         return found
-    counted = count_words(dataset.texts)
+    counted = count_words(dataset.texts, workers=workers)
     with _cache_lock:
         _cache[dataset] = counted
     return counted
 
 
-def count_words(texts: tuple[str, ...] | list[str]) -> WordCounts:
+PARALLEL_FROM = 50_000
+"""Fewest distinct texts worth tokenising in forked processes: below, starting them costs more."""
+
+
+def count_words(texts: tuple[str, ...] | list[str], *, workers: int = 1) -> WordCounts:
     """Tokenise `texts` (each distinct text once) and count their words; see `WordCounts`.
 
     Examples
@@ -121,6 +129,8 @@ def count_words(texts: tuple[str, ...] | list[str]) -> WordCounts:
     >>> count_words(["a bb bb", "cc bb"]).matrix.toarray().tolist()
     [[2, 0], [1, 1]]
     """
+    import multiprocessing
+
     import scipy.sparse as sp
 
     positions: dict[str, int] = {}
@@ -128,14 +138,13 @@ def count_words(texts: tuple[str, ...] | list[str]) -> WordCounts:
         (positions.setdefault(text, len(positions)) for text in texts), dtype=np.int64, count=len(texts)
     )
     distinct = tuple(positions)
-    tokens, token_indptr = _tokenize(distinct)
-    first_seen: dict[str, int] = {}
-    seen_ids = np.fromiter(
-        (first_seen.setdefault(token, len(first_seen)) for token in tokens), dtype=np.int64, count=len(tokens)
-    )
-    words = sorted(first_seen)
+    if workers > 1 and len(distinct) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
+        seen, seen_ids, token_indptr = _encode_forked(distinct, workers)
+    else:
+        seen, seen_ids, token_indptr = _encode(distinct)
+    words = sorted(seen)
     column_of_seen = np.empty(len(words), dtype=np.int64)
-    column_of_seen[[first_seen[w] for w in words]] = np.arange(len(words), dtype=np.int64)
+    column_of_seen[[seen[w] for w in words]] = np.arange(len(words), dtype=np.int64)
     token_ids = column_of_seen[seen_ids] if seen_ids.size else seen_ids
     text_of_token = np.repeat(np.arange(len(distinct), dtype=np.int64), np.diff(token_indptr))
     matrix = sp.csr_matrix(
@@ -147,26 +156,64 @@ def count_words(texts: tuple[str, ...] | list[str]) -> WordCounts:
     return WordCounts(tuple(words), distinct, text_of_row, matrix, token_indptr, token_ids)
 
 
-def _tokenize(texts: tuple[str, ...]) -> tuple[list[str], IntArray]:
-    """All tokens of `texts` in order, and where each text's tokens start and end."""
-    pattern = re.compile(TOKEN_PATTERN)
+def _encode(texts: Sequence[str]) -> tuple[dict[str, int], IntArray, IntArray]:
+    """Every token of `texts` in order as an id (first seen, first numbered), the ids, and where
+    each text's tokens start and end."""
     joined = _SEPARATOR.join(texts)
+    seen: dict[str, int] = {_SEPARATOR: 0}
     if joined.count(_SEPARATOR) != max(len(texts) - 1, 0) or not texts:
         # a text carries the separator itself: tokenise text by text
+        pattern = re.compile(TOKEN_PATTERN)
         per_text = [pattern.findall(text.lower()) for text in texts]
         lengths = np.fromiter((len(t) for t in per_text), dtype=np.int64, count=len(per_text))
-        return [token for found in per_text for token in found], np.concatenate(
-            [[0], np.cumsum(lengths)]
-        ).astype(np.int64)
-    found = re.findall(
-        _SEPARATOR + "|" + TOKEN_PATTERN.removeprefix("(?u)"), joined.lower(), flags=re.UNICODE
-    )
-    is_separator = np.fromiter((token == _SEPARATOR for token in found), dtype=bool, count=len(found))
-    boundaries = np.flatnonzero(is_separator)
-    # token k of the joined text belongs to text (separators before it); drop the separators
-    ends = boundaries - np.arange(boundaries.size)
-    indptr = np.concatenate([[0], ends, [len(found) - boundaries.size]]).astype(np.int64)
-    return [token for token in found if token != _SEPARATOR], indptr
+        flat = [token for found in per_text for token in found]
+        ids = np.fromiter((seen.setdefault(t, len(seen)) for t in flat), dtype=np.int64, count=len(flat))
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    else:
+        found = re.findall(
+            _SEPARATOR + "|" + TOKEN_PATTERN.removeprefix("(?u)"), joined.lower(), flags=re.UNICODE
+        )
+        ids = np.fromiter((seen.setdefault(t, len(seen)) for t in found), dtype=np.int64, count=len(found))
+        boundaries = np.flatnonzero(ids == 0)
+        # token k of the joined text belongs to text (separators before it); drop the separators
+        ends = boundaries - np.arange(boundaries.size)
+        indptr = np.concatenate([[0], ends, [ids.size - boundaries.size]]).astype(np.int64)
+        ids = ids[ids != 0]
+    del seen[_SEPARATOR]
+    return {token: number - 1 for token, number in seen.items()}, ids - 1, indptr
+
+
+_FORKED_TEXTS: Sequence[str] = ()
+"""The texts forked tokenisers read instead of receiving them pickled."""
+
+
+def _encode_slice(bounds: tuple[int, int]) -> tuple[list[str], npt.NDArray[np.int32], IntArray]:
+    seen, ids, indptr = _encode(_FORKED_TEXTS[bounds[0] : bounds[1]])
+    return list(seen), ids.astype(np.int32), indptr
+
+
+def _encode_forked(texts: Sequence[str], workers: int) -> tuple[dict[str, int], IntArray, IntArray]:
+    """`_encode` on `workers` slices of `texts` in forked processes, merged into one numbering."""
+    import multiprocessing
+
+    global _FORKED_TEXTS
+    cuts = np.linspace(0, len(texts), workers + 1).astype(int)
+    _FORKED_TEXTS = texts
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_encode_slice, list(zip(cuts[:-1].tolist(), cuts[1:].tolist())))
+    finally:
+        _FORKED_TEXTS = ()
+    seen: dict[str, int] = {}
+    all_ids, all_indptr, offset = [], [np.zeros(1, dtype=np.int64)], 0
+    for words, ids, indptr in parts:
+        renumber = np.fromiter(
+            (seen.setdefault(w, len(seen)) for w in words), dtype=np.int64, count=len(words)
+        )
+        all_ids.append(renumber[ids] if ids.size else ids.astype(np.int64))
+        all_indptr.append(indptr[1:] + offset)
+        offset += int(indptr[-1])
+    return seen, np.concatenate(all_ids).astype(np.int64), np.concatenate(all_indptr)
 
 
 def clear_cache() -> None:

@@ -483,7 +483,7 @@ def _outcomes(
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [_outcome(detector, dataset, truth) for detector in chosen]
     global _FORKED
-    word_counts(dataset)  # counted once here; the forked workers inherit it
+    word_counts(dataset, workers=workers)  # counted once here; the forked workers inherit it
     order = sorted(range(len(chosen)), key=lambda i: -_EXPECTED_COST.get(chosen[i].name, 1.0))
     _FORKED = (chosen, dataset, truth)
     try:
