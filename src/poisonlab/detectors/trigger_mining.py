@@ -11,13 +11,19 @@ of the LSTM and a likelihood-ratio test in place of the importance heuristic).
 The model is multinomial Naive Bayes on the victims' bag-of-words, because for it "trained
 without row i and without token t" is exact count arithmetic: subtract the row's counts from
 its class and drop the token's columns (`naive_bayes_leave_out`), no refit, no library does it.
+
+Scale: that arithmetic depends only on a row's text and label, so it runs once per distinct
+(text, label) pair, weighted by how many rows carry the pair; the words come from the scan's
+shared `word_counts`, and the word n-grams are counted as integer keys of consecutive word ids.
+All of it is exact: the results equal the row-by-row computation.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import threading
-from collections import OrderedDict
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,18 +34,29 @@ from poisonlab.data.dataset import Dataset
 from poisonlab.detectors.base import Detector, FloatArray, check_scores
 from poisonlab.detectors.findings import Findings
 from poisonlab.detectors.registry import DETECTORS
+from poisonlab.detectors.word_counts import WordCounts, word_counts
 
 IntArray = npt.NDArray[np.int64]
+Index = npt.NDArray[np.signedinteger[Any]]  # int32 where it fits
 BoolArray = npt.NDArray[np.bool_]
 
-_CACHE_SIZE = 2
-_cache: OrderedDict[tuple[object, ...], _Evidence] = OrderedDict()
+_PAIR_CHUNK = 1 << 16
+"""(text, token) pairs scored at once: bounds the leave-words-out arithmetic's memory and keeps
+its arrays in cache."""
+_SUM_CHUNK = 1 << 21
+"""Pairs summed per gram at once (each sum touches every gram: larger chunks than `_PAIR_CHUNK`)."""
+_TEXT_BLOCK = 1 << 14
+"""Texts whose tokens are looked up in their count matrix rows at once."""
+_NO_ENTRY = -1
+"""A pair's missing word: reads the all-zero entry `_LeaveOut` keeps last."""
+
+_cache: weakref.WeakKeyDictionary[Dataset, dict[TriggerMining, _Evidence]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
 def clear_cache() -> None:
-    """Forget the mining results kept for the last datasets (kept so that `score`,
-    `suspected_triggers` and `findings` on one dataset share one computation)."""
+    """Forget the mining results kept per dataset (kept so that `score`, `suspected_triggers`
+    and `findings` on one dataset share one computation; dropped with the dataset)."""
     with _cache_lock:
         _cache.clear()
 
@@ -94,6 +111,7 @@ def naive_bayes_leave_out(
     pair_rows: IntArray,
     pair_words: IntArray,
     alpha: float = 1.0,
+    weights: IntArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Exact leave-one-out and leave-words-out multinomial Naive Bayes log-probabilities.
 
@@ -113,6 +131,10 @@ def naive_bayes_leave_out(
         The distinct word columns each pair removes, padded with -1; each must occur in its row.
     alpha : float
         Additive smoothing.
+    weights : ndarray of int (n_rows,), optional
+        How many identical rows (same counts, same label) each row stands for; 1 each by
+        default. The model is fitted on every copy, and "without the row" leaves out one copy:
+        the results equal those of the repeated rows.
 
     Returns
     -------
@@ -132,61 +154,128 @@ def naive_bayes_leave_out(
     >>> np.exp(loo).sum(axis=1).round(6).tolist(), rest.shape
     ([1.0, 1.0, 1.0, 1.0], (1, 2))
     """
-    import scipy.sparse as sp
+    model = _LeaveOut(counts, labels, n_classes, alpha=alpha, weights=weights)
+    return model.loo, model.rest(pair_rows, model.entries(pair_rows, pair_words))
 
-    X = sp.csr_matrix(counts, dtype=np.float64)
-    X.sort_indices()
-    n, n_words = X.shape
-    y = np.asarray(labels, dtype=np.int64)
-    onehot = sp.csr_matrix((np.ones(n), (np.arange(n), y)), shape=(n, n_classes))
-    word_counts = np.asarray((onehot.T @ X).todense(), dtype=np.float64)  # (K, V)
-    lengths = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
-    log_counts = np.log(word_counts + alpha)
-    entry_rows = np.repeat(np.arange(n), np.diff(X.indptr))
-    entry_own = y[entry_rows]
-    own_counts = word_counts[entry_own, X.indices]
 
-    # Row i's class without row i: its words' counts drop by the row's own counts.
-    base = np.asarray(X @ log_counts.T, dtype=np.float64)
-    np.add.at(
-        base,
-        (entry_rows, entry_own),
-        X.data * (np.log(own_counts - X.data + alpha) - np.log(own_counts + alpha)),
-    )
-    rows = np.arange(n)
-    totals = np.tile(word_counts.sum(axis=1), (n, 1))
-    totals[rows, y] -= lengths
-    priors = np.tile(np.bincount(y, minlength=n_classes).astype(np.float64), (n, 1))
-    priors[rows, y] -= 1.0
-    with np.errstate(divide="ignore"):
-        log_prior = np.log(priors) - np.log(max(n - 1, 1))
-    loo = log_prior + base - lengths[:, None] * np.log(totals + alpha * n_words)
+class _LeaveOut:
+    """The counts behind `naive_bayes_leave_out`, fitted once, so pairs can be scored in chunks.
 
-    pr = np.asarray(pair_rows, dtype=np.int64)
-    pw = np.asarray(pair_words, dtype=np.int64).reshape(pr.size, -1)
-    keys = entry_rows.astype(np.int64) * n_words + X.indices
-    removed_base = base[pr].copy()
-    removed_length = np.zeros(pr.size)
-    removed_totals = np.zeros((pr.size, n_classes))
-    removed_words = np.zeros(pr.size)
-    own = y[pr]
-    for slot in range(pw.shape[1]):
-        has = pw[:, slot] >= 0
-        at, words = np.flatnonzero(has), pw[has, slot]
-        x = X.data[np.searchsorted(keys, pr[at] * n_words + words)]
-        column_counts = word_counts[:, words].T.copy()  # (pairs, K)
-        column_counts[np.arange(at.size), own[at]] -= x
-        removed_base[at] -= x[:, None] * np.log(column_counts + alpha)
-        removed_length[at] += x
-        removed_totals[at] += column_counts
-        removed_words[at] += 1
-    denominators = totals[pr] - removed_totals + alpha * (n_words - removed_words)[:, None]
-    rest = log_prior[pr] + removed_base - (lengths[pr] - removed_length)[:, None] * np.log(denominators)
+    A pair names its words by their entries in the fitted matrix's data (``-1`` for none);
+    each entry's class counts without its row and its log-likelihood term are kept per entry,
+    so scoring a pair gathers them instead of searching for its words. Everything is stored
+    class by class (one flat array per class), where NumPy gathers and computes fastest.
+    """
 
-    def normalise(joint: FloatArray) -> FloatArray:
-        return np.asarray(joint - np.logaddexp.reduce(joint, axis=1, keepdims=True), dtype=np.float64)
+    def __init__(
+        self, counts: Any, labels: IntArray, n_classes: int, *, alpha: float, weights: IntArray | None
+    ) -> None:
+        import scipy.sparse as sp
 
-    return normalise(loo), normalise(rest)
+        X = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+        X.sort_indices()
+        n, n_words = X.shape
+        y = np.asarray(labels, dtype=np.int64)
+        copies = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+        n_total = n if weights is None else int(np.asarray(weights, dtype=np.int64).sum())
+        onehot = sp.csr_matrix((copies, (np.arange(n), y)), shape=(n, n_classes))
+        class_counts = np.asarray((onehot.T @ X).todense(), dtype=np.float64)  # (K, V)
+        lengths = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+        log_counts = np.log(class_counts + alpha)
+        flat_counts, flat_logs = class_counts.ravel(), log_counts.ravel()
+        entry_rows = np.repeat(np.arange(n), np.diff(X.indptr))
+
+        # Per entry (row, word) and class: the word's count without the row, and the term it
+        # adds. A last, all-zero entry stands for "no word": removing it changes nothing, exactly.
+        # Row i's class without row i: its words' counts drop by the row's own counts.
+        base = np.asarray(X @ log_counts.T, dtype=np.float64)
+        column_counts = np.zeros((n_classes, X.nnz + 1))
+        terms = np.zeros_like(column_counts)
+        for lo in range(0, X.nnz, _PAIR_CHUNK):  # in blocks that stay in cache
+            at = slice(lo, min(lo + _PAIR_CHUNK, X.nnz))
+            data, columns, rows_at = X.data[at], X.indices[at], entry_rows[at]
+            own = y[rows_at]
+            at_own = own * n_words + columns
+            log_without = np.log(flat_counts[at_own] - data + alpha)  # the word in its class, without the row
+            np.add.at(base, (rows_at, own), data * (log_without - flat_logs[at_own]))
+            for k in range(n_classes):
+                mine = own == k
+                counts = class_counts[k][columns]
+                column_counts[k, at] = np.where(mine, counts - data, counts)
+                terms[k, at] = data * np.where(mine, log_without, log_counts[k][columns])
+        del entry_rows
+        rows = np.arange(n)
+        totals = np.tile(class_counts.sum(axis=1), (n, 1))
+        totals[rows, y] -= lengths
+        priors = np.tile(np.bincount(y, weights=copies, minlength=n_classes).astype(np.float64), (n, 1))
+        priors[rows, y] -= 1.0
+        with np.errstate(divide="ignore"):
+            log_prior = np.log(priors) - np.log(max(n_total - 1, 1))
+        self.loo = _normalise(log_prior + base - lengths[:, None] * np.log(totals + alpha * n_words))
+        self._loo_own = self.loo[rows, y]
+        self._X, self._y, self._alpha = X, y, alpha
+        self._lengths, self._x = lengths, np.append(X.data, 0.0)
+        self._base, self._totals, self._log_prior = base.T.copy(), totals.T.copy(), log_prior.T.copy()
+        self._column_counts, self._terms = column_counts, terms
+
+    def entries(self, pair_rows: IntArray, pair_words: IntArray) -> IntArray:
+        """The entries of each pair's words (``-1`` padding kept)."""
+        X, n_words = self._X, self._X.shape[1]
+        pr = np.asarray(pair_rows, dtype=np.int64)
+        pw = np.asarray(pair_words, dtype=np.int64).reshape(pr.size, -1)
+        keys = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr)) * n_words + X.indices
+        found = np.searchsorted(keys, pr[:, None] * n_words + np.maximum(pw, 0))
+        return np.where(pw >= 0, found, -1)
+
+    def rest(self, pair_rows: IntArray, pair_entries: IntArray) -> FloatArray:
+        """Per (row, words) pair: the row's class log-probabilities without the words, the
+        words given as entries of the row in the same order as `naive_bayes_leave_out`'s."""
+        return np.stack(self._rest(pair_rows, pair_entries), axis=1)
+
+    def explained(self, pair_rows: IntArray, pair_entries: IntArray) -> BoolArray:
+        """Per pair: does the model without the row and the words predict another class than
+        the row's label, while the row with the words is more likely its label than without?"""
+        pr = np.asarray(pair_rows, dtype=np.int64)
+        rest = self._rest(pr, pair_entries)
+        own = self._y[pr]
+        rest_own, other = rest[0], np.full(pr.size, -np.inf)
+        for k, column in enumerate(rest):
+            mine = own == k
+            rest_own = np.where(mine, column, rest_own)
+            other = np.where(mine, other, np.maximum(other, column))
+        return np.asarray((other > rest_own) & (self._loo_own[pr] > rest_own), dtype=bool)
+
+    def _rest(self, pr: IntArray, pair_entries: IntArray) -> list[FloatArray]:
+        """`rest`, one array per class; the same operations in the same order, per element."""
+        alpha, n_words = self._alpha, self._X.shape[1]
+        pe = np.asarray(pair_entries, dtype=np.int64).reshape(pr.size, -1)
+        slots = [pe[:, slot] for slot in range(pe.shape[1])]  # -1 reads the last, all-zero entry
+        removed_words = (slots[0] >= 0).astype(np.float64)
+        for entries in slots[1:]:
+            removed_words += entries >= 0
+        removed_length = self._x[slots[0]]
+        for entries in slots[1:]:
+            removed_length += self._x[entries]
+        kept_length = self._lengths[pr] - removed_length
+        kept_words = alpha * (n_words - removed_words)
+        joint = []
+        for k in range(self._base.shape[0]):
+            terms, counts = self._terms[k], self._column_counts[k]
+            removed_base = self._base[k][pr] - terms[slots[0]]
+            removed_totals = counts[slots[0]]
+            for entries in slots[1:]:
+                removed_base -= terms[entries]
+                removed_totals += counts[entries]
+            denominators = self._totals[k][pr] - removed_totals + kept_words
+            joint.append(self._log_prior[k][pr] + removed_base - kept_length * np.log(denominators))
+        total = joint[0]
+        for column in joint[1:]:
+            total = np.logaddexp(total, column)
+        return [column - total for column in joint]
+
+
+def _normalise(joint: FloatArray) -> FloatArray:
+    return np.asarray(joint - np.logaddexp.reduce(joint, axis=1, keepdims=True), dtype=np.float64)
 
 
 def likelihood_ratio(n: FloatArray, k: FloatArray, base_rate: float) -> FloatArray:
@@ -215,17 +304,291 @@ def _is_real(value: object) -> bool:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class _Evidence:
-    """Per candidate token and per (row, token) pair: what the mining found."""
+    """What the mining found, per candidate token and per (distinct text, token) pair.
+
+    Candidates are numbered in scikit-learn's (alphabetical) order and grams in the order they
+    were found, `gram_of_token` mapping one to the other. Pairs are in text order per gram
+    length. A text's rows fall into groups, one per label it carries (so at most one per
+    class): group ``first_group[t] + s`` is text ``t``'s group in slot ``s``, and
+    ``explained[p, s]`` tells whether pair ``p`` is explained for that group's rows.
+    """
 
     tokens: tuple[str, ...]
-    words: IntArray  # (candidates, max_ngram) word columns, -1 padded
-    carriers: Any  # sparse (rows, candidates): 1 where the row carries the token
-    explained: Any  # sparse (rows, candidates): 1 where the pair is explained
+    words: IntArray  # (candidates, max_ngram) distinct word columns, -1 padded
+    gram_of_token: IntArray
+    unigram_of_word: IntArray  # word column -> its single-word candidate, -1 if none
+    pair_texts: Index
+    pair_grams: Index
+    explained: BoolArray  # (pairs, slots)
     scores: FloatArray  # per candidate
     n_rows: FloatArray
     n_explained: FloatArray
     base_rate: float
     row_scores: FloatArray
+    text_of_row: IntArray
+    text_rows: IntArray  # rows per text
+    first_group: IntArray  # per text
+    groups_of_text: IntArray
+    group_of_row: IntArray
+    group_rows: IntArray  # rows per group
+    group_labels: IntArray
+    ranked: dict[str, Any] = dataclasses.field(default_factory=dict)  # the ranking's index and results
+
+    def index(self, candidates: IntArray) -> None:
+        """List the pairs of `candidates` by candidate (texts ascending), for `carriers`."""
+        wanted = np.zeros(self.gram_of_token.size, dtype=bool)
+        wanted[self.gram_of_token[candidates]] = True
+        pairs = np.flatnonzero(wanted[self.pair_grams])
+        numbered = np.cumsum(wanted) - 1  # wanted grams numbered 0..m-1
+        keys = numbered[self.pair_grams[pairs]]
+        if wanted.sum() <= np.iinfo(np.uint16).max:  # a stable sort of small keys is a radix sort
+            keys = keys.astype(np.uint16)
+        pairs = pairs[np.argsort(keys, kind="stable")]
+        indptr = np.zeros(self.gram_of_token.size + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum(np.bincount(self.pair_grams[pairs], minlength=self.gram_of_token.size))
+        self.ranked["texts"], self.ranked["explained"] = self.pair_texts[pairs], self.explained[pairs]
+        self.ranked["indptr"] = indptr
+
+    def carriers(self, candidate: int) -> tuple[Index, BoolArray]:
+        """The texts carrying `candidate` (ascending), and for which of their groups it explains
+        the rows; `index` must have listed it."""
+        gram = self.gram_of_token[candidate]
+        lo, hi = self.ranked["indptr"][gram : gram + 2]
+        return self.ranked["texts"][lo:hi], self.ranked["explained"][lo:hi]
+
+    def explained_rows(self, texts: Index, explained: BoolArray) -> IntArray:
+        """Per pair, how many rows it explains."""
+        if explained.shape[1] == 1:  # one label per text: the text's rows
+            return np.asarray(self.text_rows[texts] * explained[:, 0], dtype=np.int64)
+        found = np.zeros(texts.size, dtype=np.int64)
+        last = self.group_rows.size - 1
+        for slot in range(explained.shape[1]):
+            found += explained[:, slot] * self.group_rows[np.minimum(self.first_group[texts] + slot, last)]
+        return found
+
+    def explained_groups(self, texts: Index, explained: BoolArray) -> IntArray:
+        """The groups of `texts` whose rows are explained."""
+        pair, slot = np.nonzero(explained)
+        return np.asarray(self.first_group[texts[pair]] + slot, dtype=np.int64)
+
+    def all_groups(self, texts: Index) -> IntArray:
+        """Every group of `texts`."""
+        return _ranges(self.first_group[texts], self.groups_of_text[texts])
+
+    def rows_of(self, units: Index, *, of: str) -> IntArray:
+        """Positions of the rows of `units` (texts with ``of="text"``, groups with ``"group"``), ascending."""
+        unit_of_row, unit_rows = (
+            (self.text_of_row, self.text_rows) if of == "text" else (self.group_of_row, self.group_rows)
+        )
+        if f"rows by {of}" not in self.ranked:
+            self.ranked[f"rows by {of}"] = (
+                np.argsort(unit_of_row, kind="stable"),
+                np.concatenate([[0], np.cumsum(unit_rows)]),
+            )
+        by_unit, indptr = self.ranked[f"rows by {of}"]
+        return np.sort(by_unit[_ranges(indptr[units], unit_rows[units])])
+
+
+def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
+    """The concatenated ranges ``starts[i] : starts[i] + lengths[i]``."""
+    ends = np.cumsum(lengths)
+    return np.repeat(starts - (ends - lengths), lengths) + np.arange(int(ends[-1]) if ends.size else 0)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Grams:
+    """Word n-grams carried by enough rows, numbered in the order they were found (by length,
+    then by word ids), and per length (`levels`) the (distinct text, gram) pairs carrying them.
+
+    Each pair has an anchor locating the gram in its text: for a single word, its entry in the
+    text count matrix's data; for longer grams, the position (in `token_ids`) of its first
+    token, whose words' entries are `entry_of_token`. Pairs are listed by anchor, that is in
+    text order, where arithmetic over them reads memory in order.
+    """
+
+    sequences: IntArray  # (grams, max_ngram) word columns in text order, -1 padded
+    levels: tuple[_Level, ...]
+    entry_of_token: IntArray
+    n_single: int  # grams 0..n_single - 1 are the single words, ascending
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Level:
+    """The pairs of the grams of one length; see `_Grams`."""
+
+    size: int
+    anchors: Index  # ascending
+    texts: Index  # per anchor
+    grams: Index
+
+    def entries(self, grams: _Grams, anchors: Index) -> IntArray:
+        """Entries of the distinct words of the pairs at `anchors`, in order of first appearance
+        in the gram, `_NO_ENTRY` where a word repeats."""
+        if self.size == 1:
+            return np.asarray(anchors[:, None], dtype=np.int64)
+        entries: IntArray = grams.entry_of_token[anchors[:, None] + np.arange(self.size)]
+        for later in range(1, self.size):
+            repeated = entries[:, later] == entries[:, 0]
+            for earlier in range(1, later):
+                repeated |= entries[:, later] == entries[:, earlier]
+            entries[repeated, later] = _NO_ENTRY
+        return entries
+
+
+def _frequent_ngrams(counted: WordCounts, *, max_ngram: int, min_rows: int) -> _Grams:
+    """Word n-grams of 1 to `max_ngram` words carried by at least `min_rows` rows.
+
+    Hand-written in place of ``CountVectorizer(ngram_range=(1, max_ngram), min_df=min_rows)``,
+    which joins every n-gram of every row into a Python string: here the n-grams of each
+    distinct text are integer keys (the id of their frequent first n-1 words, then the last
+    word's id) grouped by one sort per length, and a text counts as its rows. An n-gram is
+    extended only where both of its (n-1)-word parts are frequent, as every row carrying it
+    carries both.
+
+    Examples
+    --------
+    >>> from poisonlab.detectors.word_counts import count_words
+    >>> grams = _frequent_ngrams(count_words(["a1 b1 c1", "a1 b1 c1", "a1 b1"]), max_ngram=2, min_rows=3)
+    >>> grams.sequences.tolist(), [(level.texts.tolist(), level.grams.tolist()) for level in grams.levels]
+    ([[0, -1], [1, -1], [0, 1]], [([0, 0, 1, 1], [0, 1, 0, 1]), ([0, 1], [2, 2])])
+    """
+    matrix = counted.matrix
+    n_texts, n_words = matrix.shape
+    weights = counted.multiplicity.astype(np.float64)
+    ids = np.asarray(counted.token_ids, dtype=np.int64)
+    text_of_entry = np.repeat(np.arange(n_texts, dtype=np.int64), np.diff(matrix.indptr))
+    small = np.int32 if max(ids.size * max_ngram, matrix.nnz) < 2**31 else np.int64  # half the memory
+
+    # Single words: the count matrix's columns; anchors are its entries.
+    rows = np.bincount(matrix.indices, weights=weights[text_of_entry], minlength=n_words)
+    frequent = rows >= min_rows
+    renumber = np.cumsum(frequent) - 1
+    anchors = np.flatnonzero(frequent[matrix.indices])
+    levels = [
+        _Level(
+            1,
+            anchors.astype(small),
+            text_of_entry[anchors].astype(small),
+            renumber[matrix.indices[anchors]].astype(small),
+        )
+    ]
+    sequences = [np.flatnonzero(frequent)[:, None]]
+    found = n_current = int(frequent.sum())
+    del text_of_entry, anchors
+    entry_of_token = np.zeros(0, dtype=np.int64)
+
+    if max_ngram > 1 and ids.size:
+        indptr = np.asarray(counted.token_indptr, dtype=np.int64)
+        text_of = np.repeat(np.arange(n_texts, dtype=np.int64), np.diff(indptr))
+        left = indptr[1:][text_of] - np.arange(ids.size)  # tokens from each one to its text's end
+        entry_of_token = _entries_of_tokens(matrix, text_of, ids, indptr)
+        current = np.where(frequent[ids], renumber[ids], -1)  # the frequent (n-1)-gram at each token
+        for n in range(2, max_ngram + 1):
+            # the n-gram at each token: frequent (n-1)-grams at it and at the next, in one text
+            ok = current[1:] >= 0
+            ok &= current[:-1] >= 0
+            ok &= left[:-1] >= n
+            at = np.flatnonzero(ok)
+            del ok
+            if not at.size:
+                break
+            keys = current[at]
+            keys *= n_words
+            keys += ids[n - 1 :][at]  # key: (first n-1 words, last word), < n_current * n_words
+            at, keys = _sort_by_key(keys, at, n_current * n_words, ids.size)
+            texts = text_of[at]
+            starts = np.empty(keys.size, dtype=bool)
+            starts[0] = True
+            np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+            del keys
+            gram = np.cumsum(starts)
+            gram -= 1
+            first_pair = starts.copy()
+            first_pair[1:] |= texts[1:] != texts[:-1]
+            counted_rows = weights[texts]
+            counted_rows *= first_pair  # each text once per gram
+            rows = np.bincount(gram, weights=counted_rows, minlength=int(gram[-1]) + 1)
+            del counted_rows, texts
+            frequent = rows >= min_rows
+            n_current = int(frequent.sum())
+            if not n_current:
+                break
+            renumber = np.where(frequent, np.cumsum(frequent) - 1, -1)
+            sequences.append(ids[at[starts][frequent][:, None] + np.arange(n)])
+            current.fill(-1)
+            current[at] = renumber[gram]
+            is_anchor = np.zeros(ids.size, dtype=bool)
+            is_anchor[at[first_pair & frequent[gram]]] = True
+            del at, gram, starts, first_pair
+            anchors = np.flatnonzero(is_anchor)
+            grams_at = current[anchors]
+            grams_at += found
+            levels.append(
+                _Level(n, anchors.astype(small), text_of[anchors].astype(small), grams_at.astype(small))
+            )
+            del anchors, grams_at
+            found += n_current
+
+    padded = np.full((found, max_ngram), -1, dtype=np.int64)
+    start = 0
+    for n, sequence in enumerate(sequences, start=1):
+        padded[start : start + sequence.shape[0], :n] = sequence
+        start += sequence.shape[0]
+    return _Grams(padded, tuple(levels), entry_of_token, n_single=int(sequences[0].shape[0]))
+
+
+def _entries_of_tokens(matrix: Any, text_of: IntArray, ids: IntArray, indptr: IntArray) -> IntArray:
+    """Each token's entry in the data of `matrix` (its text's row, its word's column); searched
+    a block of texts at a time, where the search stays in cache."""
+    n_texts, n_words = matrix.shape
+    keys = np.repeat(np.arange(n_texts, dtype=np.int64), np.diff(matrix.indptr)) * n_words + matrix.indices
+    wanted = text_of * n_words + ids
+    found = np.empty(ids.size, dtype=np.int64)
+    for first in range(0, n_texts, _TEXT_BLOCK):
+        last = min(first + _TEXT_BLOCK, n_texts)
+        lo, hi = int(matrix.indptr[first]), int(matrix.indptr[last])
+        tokens = slice(int(indptr[first]), int(indptr[last]))
+        found[tokens] = np.searchsorted(keys[lo:hi], wanted[tokens]) + lo
+    return found
+
+
+def _sort_by_key(
+    keys: IntArray, positions: IntArray, key_bound: int, position_bound: int
+) -> tuple[IntArray, IntArray]:
+    """`positions` and `keys` ordered by key, then by position (a stable sort by key); `keys`
+    may be overwritten."""
+    shift = max(int(position_bound).bit_length(), 1)
+    if key_bound < 2 ** (62 - shift):  # one plain sort of (key, position) packed in an int64: fastest
+        keys <<= shift
+        keys |= positions
+        keys.sort()
+        sorted_keys = keys >> shift
+        keys &= (1 << shift) - 1
+        return keys, sorted_keys
+    order = np.argsort(keys, kind="stable")
+    return positions[order], keys[order]
+
+
+def _alphabetical(
+    sequences: IntArray, vocabulary: tuple[str, ...]
+) -> tuple[tuple[str, ...], IntArray, IntArray]:
+    """The grams named as scikit-learn names them (words joined by a space) in its column order
+    (alphabetical), each one's distinct words in order of appearance (-1 padded), and for each
+    name its gram's position in `sequences`."""
+    spelled = np.array([*vocabulary, ""], dtype=object)[sequences]  # -1 (no word) reads ""
+    joined = spelled[:, 0].copy()
+    for later in range(1, sequences.shape[1]):
+        has = sequences[:, later] >= 0
+        joined[has] = joined[has] + " " + spelled[has, later]
+    names: list[str] = joined.tolist()
+    order = np.asarray(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+    ordered = sequences[order]
+    repeated = np.zeros(ordered.shape, dtype=bool)
+    for later in range(1, ordered.shape[1]):
+        repeated[:, later] = (ordered[:, :later] == ordered[:, later : later + 1]).any(axis=1)
+    words = np.where(repeated, -1, ordered)
+    packed = np.argsort(words < 0, axis=1, kind="stable")  # the distinct words first, in order
+    return tuple(names[i] for i in order.tolist()), np.take_along_axis(words, packed, axis=1), order
 
 
 @DETECTORS.register("trigger_mining")
@@ -337,160 +700,288 @@ class TriggerMining(Detector):
         """
         if top is not None:
             check_positive_int("TriggerMining.suspected_triggers", "top", top)
-        ranked = self._rank(dataset, self._evidence(dataset), top if not significant else None)
-        if significant:
-            ranked = [t for t in ranked if t.p_value <= self.significance]
+        ranked = self._rank(
+            dataset, self._evidence(dataset), top if not significant else None, significant=significant
+        )
         return ranked if top is None else ranked[:top]
 
     def findings(self, dataset: Dataset) -> Findings:
         """Scores, flags on the rows of significant triggers, and the trigger behind each flag."""
         evidence = self._evidence(dataset)
         flags = np.zeros(len(dataset), dtype=bool)
-        reasons = [""] * len(dataset)
+        reasons = np.full(len(dataset), "", dtype=object)
         for trigger in self.suspected_triggers(dataset):
-            chosen = trigger.rows if trigger.share > 0.5 else trigger.explained_rows
-            for row in chosen:
-                if flags[row]:
-                    continue
-                flags[row] = True
-                reasons[row] = (
-                    f"carries {trigger.token!r}, a suspected trigger: {len(trigger.explained_rows)} of "
-                    f"{len(trigger.rows)} rows carrying it are labelled {trigger.target!r} against the "
-                    f"rest of their text (p={trigger.p_value:.1g})"
-                )
-        return Findings(check_scores(evidence.row_scores, dataset), flags, tuple(reasons))
+            chosen = np.fromiter(
+                trigger.rows if trigger.share > 0.5 else trigger.explained_rows, dtype=np.int64
+            )
+            fresh = chosen[~flags[chosen]]
+            flags[fresh] = True
+            reasons[fresh] = (
+                f"carries {trigger.token!r}, a suspected trigger: {len(trigger.explained_rows)} of "
+                f"{len(trigger.rows)} rows carrying it are labelled {trigger.target!r} against the "
+                f"rest of their text (p={trigger.p_value:.1g})"
+            )
+        return Findings(check_scores(evidence.row_scores, dataset), flags, tuple(reasons.tolist()))
 
     # --- the mining ---------------------------------------------------------------------------
 
     def _evidence(self, dataset: Dataset) -> _Evidence:
-        """The mining's results for `dataset`, cached: `score`, `suspected_triggers` and
-        `findings` on one dataset share one computation."""
-        key = (self, dataset.fingerprint())
+        """The mining's results for `dataset`, cached per dataset object: `score`,
+        `suspected_triggers` and `findings` on one dataset share one computation."""
         with _cache_lock:
-            if key in _cache:
-                _cache.move_to_end(key)
-                return _cache[key]
+            found = _cache.get(dataset, {}).get(self)
+        if found is not None:
+            return found
         evidence = self._mine(dataset)
         with _cache_lock:
-            _cache[key] = evidence
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+            _cache.setdefault(dataset, {})[self] = evidence
         return evidence
 
     def _mine(self, dataset: Dataset) -> _Evidence:
-        import scipy.sparse as sp
-        from sklearn.feature_extraction.text import CountVectorizer
-
         n, n_classes = len(dataset), len(dataset.classes)
-        texts = list(dataset.texts)
         if n < self.min_rows:
             return self._empty(n)
-        unigrams = CountVectorizer(dtype=np.float64)
-        grams = CountVectorizer(
-            ngram_range=(1, self.max_ngram), min_df=self.min_rows, binary=True, dtype=np.float64
-        )
-        try:
-            counts = sp.csr_matrix(unigrams.fit_transform(texts))
-            carriers = sp.csr_matrix(grams.fit_transform(texts))
-        except ValueError:  # no word at all, or none in `min_rows` rows: nothing to mine
+        counted = word_counts(dataset)
+        if counted.n_words == 0:  # no word at all: nothing to mine
             return self._empty(n)
-        tokens = tuple(str(t) for t in grams.get_feature_names_out())
-        vocabulary = unigrams.vocabulary_
-        words = np.full((len(tokens), self.max_ngram), -1, dtype=np.int64)
-        for c, token in enumerate(tokens):
-            distinct = [vocabulary[w] for w in dict.fromkeys(token.split(" "))]
-            words[c, : len(distinct)] = distinct
+        if not counted.matrix.has_canonical_format:  # entries are looked up in sorted rows
+            counted = dataclasses.replace(counted, matrix=counted.matrix.copy())
+            counted.matrix.sum_duplicates()
+        grams = _frequent_ngrams(counted, max_ngram=self.max_ngram, min_rows=self.min_rows)
+        if not grams.sequences.shape[0]:  # no token in `min_rows` rows
+            return self._empty(n)
+        tokens, words, gram_of_token = _alphabetical(grams.sequences, counted.words)
 
-        pairs = carriers.tocoo()
-        pair_rows, pair_tokens = pairs.row.astype(np.int64), pairs.col.astype(np.int64)
-        labels = dataset.labels
-        loo, rest = naive_bayes_leave_out(
-            counts, labels, n_classes, pair_rows=pair_rows, pair_words=words[pair_tokens], alpha=self.alpha
+        # Groups: distinct (text, label) pairs, ordered by text, each text's groups adjacent.
+        # The leave-out arithmetic depends on nothing else, so it runs once per group.
+        keys, group_of_row, group_rows = np.unique(
+            counted.text_of_row * n_classes + dataset.labels, return_inverse=True, return_counts=True
         )
-        own = labels[pair_rows]
-        at = np.arange(pair_rows.size)
-        rest_own = rest[at, own]
-        rest_other = rest.copy()
-        rest_other[at, own] = -np.inf
-        explained = (rest_other.max(axis=1) > rest_own) & (loo[pair_rows, own] > rest_own)
-        base_rate = float(explained.mean()) if explained.size else 0.0
+        group_text, group_labels = keys // n_classes, keys % n_classes
+        groups_of_text = np.bincount(group_text, minlength=counted.n_distinct)
+        slots = int(groups_of_text.max())
+        if slots == 1:  # one label per text: groups are texts
+            first_group, matrix, entry_shift = np.arange(counted.n_distinct), counted.matrix, None
+        else:
+            first_group = np.searchsorted(group_text, np.arange(counted.n_distinct))
+            matrix = counted.matrix[group_text]
+            entry_shift = matrix.indptr[:-1] - counted.matrix.indptr[group_text]  # text entry -> group entry
+        model = _LeaveOut(matrix, group_labels, n_classes, alpha=self.alpha, weights=group_rows)
+        del matrix
 
-        n_rows = np.bincount(pair_tokens, minlength=len(tokens)).astype(np.float64)
-        n_explained = np.bincount(pair_tokens, weights=explained, minlength=len(tokens)).astype(np.float64)
-        scores = likelihood_ratio(n_rows, n_explained, base_rate)
-        share = np.divide(n_explained, n_rows, out=np.zeros_like(n_rows), where=n_rows > 0)
-        contribution = np.where(explained, scores[pair_tokens], scores[pair_tokens] * share[pair_tokens])
-        row_scores = np.zeros(n, dtype=np.float64)
-        np.maximum.at(row_scores, pair_rows, contribution)
-        explained_matrix = sp.csc_matrix(
-            (np.ones(int(explained.sum())), (pair_rows[explained], pair_tokens[explained])),
-            shape=carriers.shape,
-        )
-        return _Evidence(
+        explained_by_level = []
+        for level in grams.levels:
+            explained = np.zeros((level.anchors.size, slots), dtype=bool)
+            for slot in range(slots):
+                chosen = np.flatnonzero(groups_of_text[level.texts] > slot) if slot else None
+                size = level.anchors.size if chosen is None else chosen.size
+                for lo in range(0, size, _PAIR_CHUNK):
+                    at = (
+                        slice(lo, min(lo + _PAIR_CHUNK, size))
+                        if chosen is None
+                        else chosen[lo : lo + _PAIR_CHUNK]
+                    )
+                    groups = first_group[level.texts[at]] + slot
+                    entries = level.entries(grams, level.anchors[at])
+                    if entry_shift is not None:
+                        entries = np.where(
+                            entries == _NO_ENTRY, _NO_ENTRY, entries + entry_shift[groups][:, None]
+                        )
+                    explained[at, slot] = model.explained(groups, entries)
+            explained_by_level.append(explained)
+        del model
+        explained = np.concatenate(explained_by_level)
+        pair_texts = np.concatenate([level.texts for level in grams.levels])
+        pair_grams = np.concatenate([level.grams for level in grams.levels])
+        token_of_gram = np.empty_like(gram_of_token)
+        token_of_gram[gram_of_token] = np.arange(gram_of_token.size)
+        unigram_of_word = np.full(counted.n_words, -1, dtype=np.int64)
+        unigram_of_word[grams.sequences[: grams.n_single, 0]] = token_of_gram[: grams.n_single]
+        del explained_by_level, grams, token_of_gram
+
+        evidence = _Evidence(
             tokens=tokens,
             words=words,
-            carriers=sp.csc_matrix(carriers),
-            explained=explained_matrix,
-            scores=scores,
-            n_rows=n_rows,
-            n_explained=n_explained,
+            gram_of_token=gram_of_token,
+            unigram_of_word=unigram_of_word,
+            pair_texts=pair_texts,
+            pair_grams=pair_grams,
+            explained=explained,
+            scores=np.zeros(len(tokens)),
+            n_rows=np.zeros(len(tokens)),
+            n_explained=np.zeros(len(tokens)),
+            base_rate=0.0,
+            row_scores=np.zeros(n),
+            text_of_row=counted.text_of_row,
+            text_rows=counted.multiplicity,
+            first_group=first_group,
+            groups_of_text=groups_of_text,
+            group_of_row=group_of_row,
+            group_rows=group_rows,
+            group_labels=group_labels,
+        )
+        # Per gram: rows and explained rows (sums of whole numbers: exact in any order) ...
+        gram_rows, gram_explained = np.zeros(len(tokens)), np.zeros(len(tokens))
+        for lo in range(0, pair_texts.size, _SUM_CHUNK):
+            texts, grams_at = pair_texts[lo : lo + _SUM_CHUNK], pair_grams[lo : lo + _SUM_CHUNK]
+            gram_rows += np.bincount(grams_at, weights=counted.multiplicity[texts], minlength=len(tokens))
+            hits = evidence.explained_rows(texts, explained[lo : lo + _SUM_CHUNK])
+            gram_explained += np.bincount(grams_at, weights=hits, minlength=len(tokens))
+        total = int(gram_rows.sum())
+        base_rate = int(gram_explained.sum()) / total if total else 0.0
+        gram_scores = likelihood_ratio(gram_rows, gram_explained, base_rate)
+        share = np.divide(gram_explained, gram_rows, out=np.zeros_like(gram_rows), where=gram_rows > 0)
+        # ... and per group, the best of its tokens' contributions.
+        group_scores = np.zeros(keys.size, dtype=np.float64)
+        for lo in range(0, pair_texts.size, _SUM_CHUNK):
+            texts, grams_at = pair_texts[lo : lo + _SUM_CHUNK], pair_grams[lo : lo + _SUM_CHUNK]
+            for slot in range(slots):
+                has = groups_of_text[texts] > slot if slot else slice(None)
+                scores = gram_scores[grams_at[has]]
+                contribution = np.where(
+                    explained[lo : lo + _SUM_CHUNK][has, slot], scores, scores * share[grams_at[has]]
+                )
+                np.maximum.at(group_scores, first_group[texts[has]] + slot, contribution)
+        return dataclasses.replace(
+            evidence,
+            scores=gram_scores[gram_of_token],
+            n_rows=gram_rows[gram_of_token],
+            n_explained=gram_explained[gram_of_token],
             base_rate=base_rate,
-            row_scores=row_scores,
+            row_scores=group_scores[group_of_row],
         )
 
     def _empty(self, n: int) -> _Evidence:
-        import scipy.sparse as sp
-
-        empty = sp.csc_matrix((n, 0))
-        none = np.zeros(0)
+        none, no_ints = np.zeros(0), np.zeros(0, dtype=np.int64)
         return _Evidence(
-            (), np.zeros((0, self.max_ngram), np.int64), empty, empty, none, none, none, 0.0, np.zeros(n)
+            tokens=(),
+            words=np.zeros((0, self.max_ngram), np.int64),
+            gram_of_token=no_ints,
+            unigram_of_word=no_ints,
+            pair_texts=no_ints,
+            pair_grams=no_ints,
+            explained=np.zeros((0, 1), dtype=bool),
+            scores=none,
+            n_rows=none,
+            n_explained=none,
+            base_rate=0.0,
+            row_scores=np.zeros(n),
+            text_of_row=np.zeros(n, dtype=np.int64),
+            text_rows=np.array([n], dtype=np.int64),
+            first_group=np.zeros(1, dtype=np.int64),
+            groups_of_text=np.ones(1, dtype=np.int64),
+            group_of_row=np.zeros(n, dtype=np.int64),
+            group_rows=np.array([n], dtype=np.int64),
+            group_labels=np.zeros(1, dtype=np.int64),
         )
 
-    def _rank(self, dataset: Dataset, evidence: _Evidence, top: int | None) -> list[SuspectedTrigger]:
+    def _rank(
+        self, dataset: Dataset, evidence: _Evidence, top: int | None, *, significant: bool = False
+    ) -> list[SuspectedTrigger]:
         """Greedy: best raw score first; a token sharing a word with an accepted one is re-scored
-        on the rows that accepted token does not carry (so sub- and super-grams of a trigger drop out)."""
+        on the rows that accepted token does not carry (so sub- and super-grams of a trigger drop out).
+
+        Without `top`, the whole ranking is computed once per evidence and kept; `significant`
+        keeps only the triggers with ``p_value <= significance``.
+        """
+        if top is None:
+            if "full" not in evidence.ranked:
+                evidence.ranked["full"] = self._accept(evidence, None)
+            accepted = evidence.ranked["full"]
+        else:
+            accepted = self._accept(evidence, top)
+        candidates, scores, p_values = accepted
+        order = np.argsort(-scores, kind="stable")
+        if significant:
+            order = order[p_values[order] <= self.significance]
+        if top is not None:
+            order = order[:top]
+        return [self._trigger(dataset, evidence, int(candidates[i]), scores[i], p_values[i]) for i in order]
+
+    def _accept(self, evidence: _Evidence, top: int | None) -> tuple[IntArray, FloatArray, FloatArray]:
+        """The greedy pass: accepted candidates in acceptance order, their scores and p-values.
+
+        Which texts are covered is kept per word as a boolean mask over the texts carrying that
+        word (every token holding the word is carried by some of them): memory at most the
+        number of (text, word) pairs, and a token's check costs a search over its own texts.
+        """
         from scipy.stats import binom
 
         order = np.argsort(-evidence.scores, kind="stable")
         order = order[evidence.scores[order] > 0]
-        tested = len(evidence.tokens)
-        accepted: list[SuspectedTrigger] = []
-        covering: dict[int, set[int]] = {}  # word -> rows of the accepted tokens containing it
-        carriers, explained = evidence.carriers, evidence.explained
-        for c in order:
+        if "indptr" not in evidence.ranked:  # the candidates to rank, and the words they hold
+            held = np.unique(evidence.words[order])
+            evidence.index(np.union1d(order, evidence.unigram_of_word[held[held >= 0]]))
+        accepted: list[int] = []
+        accepted_scores: list[float] = []
+        free_rows: list[int] = []
+        free_hits: list[int] = []
+        best: list[float] = []  # min-heap of the `top` best scores so far
+        covering: dict[int, BoolArray] = {}  # word -> covered texts among those carrying it
+        for c in order.tolist():
             raw = float(evidence.scores[c])
-            if top is not None and len(accepted) >= top:
-                kth = sorted((t.score for t in accepted), reverse=True)[top - 1]
-                if raw <= kth:
-                    break  # conditioning only lowers a score: nothing later can enter the top
-            rows = carriers.indices[carriers.indptr[c] : carriers.indptr[c + 1]]
-            hits = explained.indices[explained.indptr[c] : explained.indptr[c + 1]]
+            if top is not None and len(accepted) >= top and raw <= best[0]:
+                # later raw scores are no higher; conditioning raises a score only when it drops
+                # mostly unexplained rows, so this cut-off is a heuristic (the full ranking has none)
+                break
+            texts, explained = evidence.carriers(c)
             token_words = evidence.words[c][evidence.words[c] >= 0].tolist()
-            covered: set[int] = set().union(*(covering.get(w, set()) for w in token_words))
-            n_free = sum(1 for r in rows.tolist() if r not in covered)
-            k_free = sum(1 for r in hits.tolist() if r not in covered)
+            places = {w: self._places(evidence, w, c, texts) for w in token_words}
+            free = np.ones(texts.size, dtype=bool)
+            for word in token_words:
+                if word in covering:
+                    free &= ~covering[word][places[word]]
+            n_free = int(evidence.text_rows[texts[free]].sum())
+            k_free = int(evidence.explained_rows(texts[free], explained[free]).sum())
             score = float(
                 likelihood_ratio(np.array([float(n_free)]), np.array([float(k_free)]), evidence.base_rate)[0]
             )
             if score <= 0:
                 continue
-            p_value = min(1.0, float(binom.sf(k_free - 1, n_free, evidence.base_rate)) * tested)
-            hit_labels = dataset.labels[hits] if hits.size else dataset.labels[rows]
-            target = dataset.classes[int(np.bincount(hit_labels, minlength=len(dataset.classes)).argmax())]
-            trigger = SuspectedTrigger(
-                token=evidence.tokens[c],
-                score=score,
-                p_value=p_value,
-                target=target,
-                rows=tuple(int(r) for r in np.sort(rows)),
-                explained_rows=tuple(int(r) for r in np.sort(hits)),
-            )
-            accepted.append(trigger)
+            accepted.append(c)
+            accepted_scores.append(score)
+            free_rows.append(n_free)
+            free_hits.append(k_free)
+            if top is not None:
+                heapq.heappush(best, score)
+                if len(best) > top:
+                    heapq.heappop(best)
             for word in token_words:
-                covering.setdefault(word, set()).update(rows.tolist())
-        ranked = sorted(accepted, key=lambda t: -t.score)
-        return ranked if top is None else ranked[:top]
+                if word not in covering:
+                    carrying = evidence.carriers(int(evidence.unigram_of_word[word]))[0]
+                    covering[word] = np.zeros(carrying.size, dtype=bool)
+                covering[word][places[word]] = True
+        n_free_a, k_free_a = np.array(free_rows, dtype=np.int64), np.array(free_hits, dtype=np.int64)
+        tail = binom.sf(k_free_a - 1, n_free_a, evidence.base_rate) if accepted else np.zeros(0)
+        p_values = np.minimum(1.0, np.asarray(tail, dtype=np.float64) * len(evidence.tokens))
+        return np.array(accepted, dtype=np.int64), np.array(accepted_scores, dtype=np.float64), p_values
+
+    @staticmethod
+    def _places(evidence: _Evidence, word: int, candidate: int, texts: Index) -> IntArray | slice:
+        """Where `texts` (all carrying `word`) sit among the texts carrying `word`."""
+        unigram = int(evidence.unigram_of_word[word])
+        if unigram == candidate:
+            return slice(None)
+        return np.searchsorted(evidence.carriers(unigram)[0], texts)
+
+    @staticmethod
+    def _trigger(
+        dataset: Dataset, evidence: _Evidence, candidate: int, score: float, p_value: float
+    ) -> SuspectedTrigger:
+        texts, explained = evidence.carriers(candidate)
+        hits = evidence.explained_groups(texts, explained)
+        chosen = hits if hits.size else evidence.all_groups(texts)
+        votes = np.bincount(
+            evidence.group_labels[chosen], weights=evidence.group_rows[chosen], minlength=len(dataset.classes)
+        )
+        return SuspectedTrigger(
+            token=evidence.tokens[candidate],
+            score=float(score),
+            p_value=float(p_value),
+            target=dataset.classes[int(votes.argmax())],
+            rows=tuple(evidence.rows_of(texts, of="text").tolist()),
+            explained_rows=tuple(evidence.rows_of(hits, of="group").tolist()),
+        )
 
 
 __all__ = ["SuspectedTrigger", "TriggerMining", "clear_cache", "likelihood_ratio", "naive_bayes_leave_out"]
