@@ -12,6 +12,7 @@ from poisonlab.attacks import Backdoor, Poisoned
 from poisonlab.data import Dataset
 from poisonlab.detectors import DETECTORS, ActivationClustering
 from poisonlab.detectors.activation_clustering import small_cluster_scores
+from poisonlab.detectors.representation import represent
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,35 @@ def test_same_seed_same_bytes(rare_backdoor: Poisoned) -> None:
     detector = ActivationClustering(n_components=3, random_state=4)
     first = detector.score(data)
     assert ActivationClustering(**detector.get_params()).score(data).tobytes() == first.tobytes()
+
+
+def test_distinct_pairs_with_weights_score_as_the_repeated_rows(rare_backdoor: Poisoned) -> None:
+    """Repeated rows are clustered once, weighted: the scores of the plain per-row computation."""
+    rows = np.r_[
+        np.arange(1200), np.repeat(rare_backdoor.poison_rows, 2), np.repeat(np.arange(0, 1200, 5), 3)
+    ]
+    data = rare_backdoor.poisoned.take(rows)
+    scores = ActivationClustering().score(data)
+    each_row = represent(data, "weighted").rows()
+    expected = np.zeros(len(data))
+    for label in (0, 1):
+        members = np.flatnonzero(data.labels == label)
+        expected[members] = small_cluster_scores(each_row[members])
+    np.testing.assert_allclose(scores, expected, atol=1e-9)
+
+
+def test_weights_count_as_repeated_rows() -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.normal(scale=0.1, size=(60, 3))
+    rows[:4] += 3.0
+    weights = rng.integers(1, 4, size=60)
+    for given in (rows, sp.csr_matrix(rows)):
+        weighted = small_cluster_scores(given, weights=weights)
+        repeated = small_cluster_scores(np.repeat(rows, weights, axis=0))
+        np.testing.assert_allclose(np.repeat(weighted, weights), repeated, atol=1e-9)
+    # two distinct rows repeated: one component, the rarer row the small cluster
+    two = small_cluster_scores(np.array([[0.0, 0.0], [1.0, 1.0]]), weights=[5, 1])
+    assert two[1] > 0 > two[0]
 
 
 def test_small_cluster_scores_positive_only_inside_the_small_cluster() -> None:

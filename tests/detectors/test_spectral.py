@@ -11,6 +11,7 @@ from poisonlab._errors import ParameterError
 from poisonlab.attacks import Backdoor, Poisoned
 from poisonlab.data import Dataset
 from poisonlab.detectors import DETECTORS, SpectralSignature
+from poisonlab.detectors.representation import represent
 from poisonlab.detectors.spectral_signature import top_direction_scores
 
 
@@ -47,6 +48,32 @@ def test_same_seed_same_bytes(rare_backdoor: Poisoned) -> None:
     for detector in (SpectralSignature(), SpectralSignature(representation="tfidf_svd", svd_components=5)):
         first = detector.score(data)
         assert SpectralSignature(**detector.get_params()).score(data).tobytes() == first.tobytes()
+
+
+def test_distinct_pairs_with_weights_score_as_the_repeated_rows(rare_backdoor: Poisoned) -> None:
+    """Repeated rows are scored once, weighted: the scores of the plain per-row computation."""
+    rows = np.r_[
+        np.arange(1200), np.repeat(rare_backdoor.poison_rows, 2), np.repeat(np.arange(0, 1200, 5), 3)
+    ]
+    data = rare_backdoor.poisoned.take(rows)
+    scores = SpectralSignature().score(data)
+    each_row = represent(data, "weighted").rows()
+    expected = np.zeros(len(data))
+    for label in (0, 1):
+        members = np.flatnonzero(data.labels == label)
+        expected[members] = top_direction_scores(each_row[members])
+    np.testing.assert_allclose(scores, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_weights_count_as_repeated_rows() -> None:
+    rng = np.random.default_rng(2)
+    rows = rng.normal(scale=0.1, size=(50, 4))
+    rows[:3] += 2.0
+    weights = rng.integers(1, 5, size=50)
+    for given in (rows, sp.csr_matrix(rows)):
+        weighted = top_direction_scores(given, weights=weights)
+        repeated = top_direction_scores(np.repeat(rows, weights, axis=0))
+        np.testing.assert_allclose(np.repeat(weighted, weights), repeated, rtol=1e-9)
 
 
 def test_top_direction_finds_a_planted_outlier_in_dense_and_sparse_rows() -> None:

@@ -6,21 +6,38 @@ import dataclasses
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from poisonlab._params import check_choice, check_positive_int, fail, freeze_sequences
 from poisonlab.data.dataset import Dataset
 from poisonlab.detectors.base import Detector, FloatArray, check_scores
 from poisonlab.detectors.registry import DETECTORS
-from poisonlab.detectors.representation import REPRESENTATIONS, Rows, represent, total_variance
+from poisonlab.detectors.representation import (
+    REPRESENTATIONS,
+    Rows,
+    principal_projections,
+    represent,
+    total_variance,
+)
 from poisonlab.victims.factory import VICTIMS
 
 
-def small_cluster_scores(rows: Rows, *, n_components: int = 2, random_state: int | None = 0) -> FloatArray:
+def small_cluster_scores(
+    rows: Rows,
+    *,
+    weights: npt.ArrayLike | None = None,
+    n_components: int = 2,
+    random_state: int | None = 0,
+) -> FloatArray:
     """Two-means on the rows' top principal components; how firmly each row sits in the smaller cluster.
 
     A row's score is ``(1 - s) * (d_large - d_small) / max(d_large, d_small)``, with ``s`` the
     smaller cluster's share of the rows and ``d`` the distances to the two centroids: positive
-    inside the smaller cluster, negative outside, largest for a tight, small cluster. Fewer
+    inside the smaller cluster, negative outside, largest for a tight, small cluster. Each row
+    counts `weights` times (default once) in the principal components (`principal_projections`),
+    in k-means (``sample_weight``: the same objective as the repeated rows; its random
+    initialisation draws differ from a run on repeated rows) and in the cluster sizes. At most
+    one component fewer than the distinct rows is kept (the centred rows have no more). Fewer
     than three rows, or all rows alike: zeros.
 
     Examples
@@ -30,27 +47,28 @@ def small_cluster_scores(rows: Rows, *, n_components: int = 2, random_state: int
     [False, False, False, False, True, True]
     """
     from sklearn.cluster import KMeans
-    from sklearn.decomposition import PCA
     from threadpoolctl import threadpool_limits
 
     n, d = rows.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
     k = min(n_components, n - 1, d - 1)
-    if n < 3 or k < 1 or total_variance(rows) <= 0:
+    if total < 3 or k < 1 or total_variance(rows, w) <= 0:
         return np.zeros(n)
-    reduced = PCA(n_components=k, svd_solver="arpack", random_state=random_state).fit_transform(rows)
+    reduced = principal_projections(rows, k, weights=w, random_state=random_state)
     if not np.any(reduced.std(axis=0) > 0):
         return np.zeros(n)
     # One thread: on a few dimensions OpenMP threads only add start-up cost, and on a busy machine
     # their spin-waiting made a 0.2 s fit take 15 s.
     with threadpool_limits(limits=1):
-        kmeans = KMeans(n_clusters=2, n_init=10, random_state=random_state).fit(reduced)
-    sizes = np.bincount(kmeans.labels_, minlength=2)
+        kmeans = KMeans(n_clusters=2, n_init=10, random_state=random_state).fit(reduced, sample_weight=w)
+    sizes = np.bincount(kmeans.labels_, weights=w, minlength=2)
     small = int(sizes.argmin())
     distances = kmeans.transform(reduced)
     to_small, to_large = distances[:, small], distances[:, 1 - small]
     reach = np.maximum(np.maximum(to_small, to_large), np.finfo(np.float64).tiny)
     margin = (to_large - to_small) / reach
-    return np.asarray((1.0 - sizes[small] / n) * margin, dtype=np.float64)
+    return np.asarray((1.0 - sizes[small] / total) * margin, dtype=np.float64)
 
 
 @DETECTORS.register("activation_clustering")
@@ -67,6 +85,13 @@ class ActivationClustering(Detector):
     about the same AUROC; two is the cheapest. It isolates a rare-token trigger's rows; rows
     whose trigger is made of common words do not form a cluster of their own, and spectral
     signatures or trigger mining find them better (``bench/detect_quality.py``).
+
+    Rows repeating a (text, label) pair are represented and clustered once, weighted by their
+    count (`poisonlab.detectors.representation.DistinctRows`): the victim fit, the principal
+    components and the k-means objective are those of the repeated rows (only k-means' random
+    initialisation draws differ), and the time grows with the distinct pairs. The
+    representation is shared with the other detectors run on the same dataset object
+    (`poisonlab.detectors.representation.represent`).
 
     Parameters
     ----------
@@ -126,20 +151,23 @@ class ActivationClustering(Detector):
 
     def score(self, dataset: Dataset) -> FloatArray:
         """Per row, how firmly it sits in the smaller 2-means cluster of its class (in [-1, 1])."""
-        rows = represent(
+        represented = represent(
             dataset,
             self.representation,
             victim=self.victim,
             svd_components=self.svd_components,
             random_state=self.random_state,
         )
-        scores = np.zeros(len(dataset), dtype=np.float64)
-        for label in np.unique(dataset.labels):
-            members = np.flatnonzero(dataset.labels == label)
+        scores = np.zeros(represented.labels.size, dtype=np.float64)
+        for label in np.unique(represented.labels):
+            members = np.flatnonzero(represented.labels == label)
             scores[members] = small_cluster_scores(
-                rows[members], n_components=self.n_components, random_state=self.random_state
+                represented.matrix[members],
+                weights=represented.weights[members],
+                n_components=self.n_components,
+                random_state=self.random_state,
             )
-        return check_scores(scores, dataset)
+        return check_scores(scores[represented.pair_of_row], dataset)
 
 
 __all__ = ["ActivationClustering", "small_cluster_scores"]

@@ -29,10 +29,23 @@ Naive Bayes weights are no better (0.54 / 0.41 / 0.43): a word's log-ratio
 about ``log(N_c0 / N_c1)``, the ratio of the classes' word totals), so every word contributes
 and message length dominates; logistic regression shrinks the weights of words that do not
 help the decision toward zero.
+
+Rows that repeat a text with the same label have the same representation, so each distinct
+(text, label) pair is represented once (`DistinctRows`), with the number of rows carrying it
+as its weight: the victim is fitted with those weights as ``sample_weight`` (every victim here
+minimises a sum of per-row losses, which the weights reproduce exactly), and `principal_projections`
+weights its mean and variance by them, so every result equals the one on the repeated rows.
+Words come from `poisonlab.detectors.word_counts` (tokenised once per dataset), and a
+representation is kept per dataset object (`represent`), so the detectors of one scan share
+one victim fit.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import weakref
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
@@ -41,6 +54,7 @@ import numpy.typing as npt
 from poisonlab._errors import DataError
 from poisonlab._params import check_choice, check_positive_int
 from poisonlab.data.dataset import Dataset
+from poisonlab.detectors.word_counts import WordCounts, word_counts
 from poisonlab.victims.factory import VICTIMS, make_victim
 
 if TYPE_CHECKING:
@@ -49,34 +63,97 @@ if TYPE_CHECKING:
 REPRESENTATIONS = ("weighted", "counts", "tfidf_svd")
 """Representation names, as the detectors' ``representation`` parameter takes them."""
 
+FloatArray = npt.NDArray[np.float64]
 FloatMatrix = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 Rows: TypeAlias = "sp.csr_matrix | FloatMatrix"
 
+_CACHE_SIZE = 4  # representations kept per dataset object
+_cache: weakref.WeakKeyDictionary[Dataset, OrderedDict[tuple[Any, ...], DistinctRows]] = (
+    weakref.WeakKeyDictionary()
+)
+_cache_lock = threading.Lock()
 
-def binary_counts(texts: tuple[str, ...] | list[str]) -> tuple[sp.csr_matrix, Any]:
-    """Binary bag-of-words of `texts` (the victims' tokenisation) and the fitted vectorizer.
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DistinctRows:
+    """A dataset's rows in a representation, each distinct (text, label) pair once.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix or ndarray, shape (n_pairs, n_dimensions)
+        One row per distinct (text, label) pair. Shared by every caller of `represent`: read it,
+        never write to it.
+    labels : ndarray of int, shape (n_pairs,)
+        Each pair's label.
+    weights : ndarray of int, shape (n_pairs,)
+        How many dataset rows carry each pair.
+    pair_of_row : ndarray of int, shape (n_rows,)
+        For each dataset row, the position of its pair.
+    """
+
+    matrix: Any
+    labels: IntArray
+    weights: IntArray
+    pair_of_row: IntArray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_rows, n_dimensions)``: the shape of `rows`."""
+        return int(self.pair_of_row.size), int(self.matrix.shape[1])
+
+    def rows(self) -> Rows:
+        """The representation of every dataset row, repeated rows repeated."""
+        return self.matrix[self.pair_of_row]
+
+
+def distinct_pairs(dataset: Dataset) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Each distinct (text, label) pair's text (a row of ``word_counts(dataset).matrix``) and
+    label, each row's pair, and each pair's count of rows.
 
     Examples
     --------
-    >>> X, vectorizer = binary_counts(["win win cash", "see you"])
-    >>> X.toarray().tolist(), list(vectorizer.get_feature_names_out())
-    ([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]], ['cash', 'see', 'win', 'you'])
+    >>> ds = Dataset(["win", "hi", "win", "win"], [1, 0, 1, 0], ("ham", "spam"))
+    >>> [a.tolist() for a in distinct_pairs(ds)]
+    [[0, 0, 1], [0, 1, 0], [1, 2, 1, 0], [1, 2, 1]]
+    """
+    counts = word_counts(dataset)
+    n_classes = len(dataset.classes)
+    key = counts.text_of_row * n_classes + dataset.labels
+    unique, pair_of_row, weights = np.unique(key, return_inverse=True, return_counts=True)
+    return (
+        (unique // n_classes).astype(np.int64),
+        (unique % n_classes).astype(np.int64),
+        pair_of_row.astype(np.int64).ravel(),
+        weights.astype(np.int64),
+    )
+
+
+def binary_matrix(counts: WordCounts) -> sp.csr_matrix:
+    """The binary bag-of-words (float64) of each distinct text of `counts`.
+
+    Examples
+    --------
+    >>> from poisonlab.detectors.word_counts import count_words
+    >>> binary_matrix(count_words(["win win cash", "see you"])).toarray().tolist()
+    [[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
     """
     import scipy.sparse as sp
-    from sklearn.feature_extraction.text import CountVectorizer
 
-    vectorizer = CountVectorizer(binary=True, dtype=np.float64)
-    check_has_words(texts)
-    return sp.csr_matrix(vectorizer.fit_transform(list(texts))), vectorizer
+    matrix = counts.matrix
+    return sp.csr_matrix(
+        (np.ones(matrix.nnz, dtype=np.float64), matrix.indices.copy(), matrix.indptr.copy()),
+        shape=matrix.shape,
+    )
 
 
-def check_has_words(texts: tuple[str, ...] | list[str]) -> None:
-    """Raise `DataError` unless some text has a word the victims' tokeniser keeps (2+ letters or digits)."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    analyzer = CountVectorizer().build_analyzer()
-    if not any(analyzer(text) for text in texts):
+def check_has_words(dataset: Dataset) -> WordCounts:
+    """The dataset's word counts; `DataError` unless some text has a word the victims' tokeniser
+    keeps (two or more letters or digits)."""
+    counts = word_counts(dataset)
+    if counts.n_words == 0:
         raise DataError("No text has a word of two or more letters or digits; there is nothing to represent.")
+    return counts
 
 
 def class_weights(classifier: Any, n_classes: int) -> FloatMatrix:
@@ -108,84 +185,220 @@ def class_weights(classifier: Any, n_classes: int) -> FloatMatrix:
 
 def weighted_counts(
     dataset: Dataset, *, victim: str = "logreg", random_state: int | None = 0
-) -> sp.csr_matrix:
+) -> DistinctRows:
     """Binary bag-of-words scaled by the weights a `victim` fitted on `dataset` gives each row's class.
 
     Row ``i`` (labelled ``c``) is ``x_i * W[c]`` with ``W = class_weights(...)``: the per-word
     contributions to the victim's score for the row's own label.
 
+    The victim's classifier is fitted on the binary bag-of-words of the distinct (text, label)
+    pairs with their row counts as ``sample_weight``. Every victim here minimises a weighted sum
+    of per-row losses (logistic regression: ``C`` times the weighted log-loss plus the L2
+    penalty, scaled by the total weight as on the repeated rows; linear SVM: each row's ``C``
+    times its weight; Naive Bayes: weighted counts), so the fit is the one on the repeated rows:
+    to rounding for logistic regression (lbfgs) and Naive Bayes, to the solver's tolerance for
+    the linear SVM (coordinate descent visits the rows in another order).
+
     Examples
     --------
     >>> ds = Dataset(["win cash", "cash prize", "see you", "you there"], [1, 1, 0, 0], ("ham", "spam"))
     >>> Z = weighted_counts(ds)
-    >>> Z.shape, bool(Z[0].sum() > 0 and Z[2].sum() > 0)
+    >>> Z.shape, bool(Z.matrix[0].sum() > 0 and Z.matrix[2].sum() > 0)
     ((4, 6), True)
     """
     import scipy.sparse as sp
 
     check_choice("weighted_counts", "victim", victim, VICTIMS.names())
-    check_has_words(dataset.texts)
+    counts = check_has_words(dataset)
+    _check_two_classes(dataset)
+    text_of_pair, label_of_pair, pair_of_row, weights = distinct_pairs(dataset)
+    classifier = make_victim(victim, features="count", random_state=random_state)[-1]
+    binary = binary_matrix(counts)[text_of_pair]
+    classifier.fit(binary, label_of_pair, sample_weight=weights.astype(np.float64))
+    coefficients = class_weights(classifier, len(dataset.classes))
+    row_of_entry = np.repeat(np.arange(binary.shape[0]), np.diff(binary.indptr))
+    data = coefficients[label_of_pair[row_of_entry], binary.indices]
+    matrix = sp.csr_matrix((data, binary.indices, binary.indptr), shape=binary.shape)
+    return DistinctRows(matrix, label_of_pair, weights, pair_of_row)
+
+
+def binary_counts(dataset: Dataset) -> DistinctRows:
+    """The binary bag-of-words of `dataset`, one row per distinct (text, label) pair.
+
+    Examples
+    --------
+    >>> ds = Dataset(["win win cash", "see you", "win win cash"], [1, 0, 1], ("ham", "spam"))
+    >>> counts = binary_counts(ds)
+    >>> counts.matrix.toarray().tolist(), counts.weights.tolist()
+    ([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]], [2, 1])
+    """
+    counts = check_has_words(dataset)
+    text_of_pair, label_of_pair, pair_of_row, weights = distinct_pairs(dataset)
+    return DistinctRows(binary_matrix(counts)[text_of_pair], label_of_pair, weights, pair_of_row)
+
+
+def tfidf_matrix(dataset: Dataset) -> sp.csr_matrix:
+    """``TfidfVectorizer()``'s matrix of `dataset`, one row per distinct text (`word_counts` order).
+
+    The document frequencies count every row, so row ``t`` equals the row ``TfidfVectorizer()
+    .fit_transform(dataset.texts)`` gives each row carrying text ``t``.
+
+    Examples
+    --------
+    >>> ds = Dataset(["win cash", "see you", "win cash"], [1, 0, 1], ("ham", "spam"))
+    >>> tfidf_matrix(ds).shape
+    (2, 4)
+    """
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    counts = check_has_words(dataset)
+    matrix = sp.csr_matrix(counts.matrix, dtype=np.float64)
+    rows_of_text = counts.multiplicity.astype(np.float64)
+    # TfidfVectorizer's smooth idf over the rows: ln((1 + n) / (1 + df)) + 1
+    document_frequency = np.bincount(
+        matrix.indices, weights=rows_of_text[_row_of_entry(matrix)], minlength=matrix.shape[1]
+    )
+    idf = np.log((1.0 + len(dataset)) / (1.0 + document_frequency)) + 1.0
+    return sp.csr_matrix(normalize(matrix @ sp.diags(idf), norm="l2"))
+
+
+def tfidf_svd(dataset: Dataset, *, n_components: int = 100, random_state: int | None = 0) -> DistinctRows:
+    """TF-IDF then truncated SVD (latent semantic analysis): one dense row per distinct pair.
+
+    The TF-IDF is `tfidf_matrix`'s (``TfidfVectorizer()`` on the rows). The SVD is
+    scikit-learn's ``TruncatedSVD`` fitted on the distinct texts, each scaled by the square
+    root of its row count: the same Gram matrix as the repeated rows, so the same singular
+    directions, up to the randomized solver's approximation. `n_components` is capped below
+    the number of distinct texts and of words.
+
+    Examples
+    --------
+    >>> texts = ["win cash now", "cash prize now", "see you soon", "you there"]
+    >>> tfidf_svd(Dataset(texts, [1, 1, 0, 0], ("ham", "spam")), n_components=2).shape
+    (4, 2)
+    """
+    import scipy.sparse as sp
+    from sklearn.decomposition import TruncatedSVD
+
+    check_positive_int("tfidf_svd", "n_components", n_components)
+    tfidf = tfidf_matrix(dataset)
+    text_of_pair, label_of_pair, pair_of_row, weights = distinct_pairs(dataset)
+    k = min(n_components, tfidf.shape[0] - 1, tfidf.shape[1] - 1)
+    if k < 1:
+        dense = np.asarray(tfidf.toarray(), dtype=np.float64)
+        return DistinctRows(dense[text_of_pair], label_of_pair, weights, pair_of_row)
+    rows_of_text = word_counts(dataset).multiplicity.astype(np.float64)
+    svd = TruncatedSVD(n_components=k, random_state=random_state)
+    svd.fit(sp.diags(np.sqrt(rows_of_text)) @ tfidf)
+    reduced = np.asarray(svd.transform(tfidf), dtype=np.float64)
+    return DistinctRows(reduced[text_of_pair], label_of_pair, weights, pair_of_row)
+
+
+def _row_of_entry(matrix: Any) -> IntArray:
+    return np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+
+
+def _check_two_classes(dataset: Dataset) -> None:
     labels = dataset.labels
     if np.unique(labels).size < 2:
         raise DataError(
             "The weighted representation needs rows of at least two classes to fit a victim; "
             f"this dataset has only {dataset.classes[int(labels[0])] if labels.size else 'no'} rows."
         )
-    model = make_victim(victim, features="count", random_state=random_state)
-    model.set_params(vectorizer__binary=True, vectorizer__dtype=np.float64)
-    X = sp.csr_matrix(model[0].fit_transform(list(dataset.texts)), dtype=np.float64)
-    model[-1].fit(X, labels)
-    weights = class_weights(model[-1], len(dataset.classes))
-    coo = X.tocoo()
-    data = coo.data * weights[labels[coo.row], coo.col]
-    return sp.csr_matrix((data, (coo.row, coo.col)), shape=X.shape)
 
 
-def tfidf_svd(
-    texts: tuple[str, ...] | list[str], *, n_components: int = 100, random_state: int | None = 0
-) -> FloatMatrix:
-    """TF-IDF then truncated SVD (latent semantic analysis): one dense row per text.
-
-    `n_components` is capped below the number of texts and of distinct words.
-
-    Examples
-    --------
-    >>> Z = tfidf_svd(["win cash now", "cash prize now", "see you soon", "you there"], n_components=2)
-    >>> Z.shape
-    (4, 2)
-    """
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    check_positive_int("tfidf_svd", "n_components", n_components)
-    check_has_words(texts)
-    X = TfidfVectorizer().fit_transform(list(texts))
-    k = min(n_components, X.shape[0] - 1, X.shape[1] - 1)
-    if k < 1:
-        return np.asarray(X.toarray(), dtype=np.float64)
-    svd = TruncatedSVD(n_components=k, random_state=random_state)
-    return np.asarray(svd.fit_transform(X), dtype=np.float64)
-
-
-def total_variance(rows: Rows) -> float:
-    """Sum over columns of the rows' variance (sparse rows are not densified).
+def total_variance(rows: Rows, weights: npt.ArrayLike | None = None) -> float:
+    """Sum over columns of the rows' variance, each row counted `weights` times (sparse rows are
+    not densified).
 
     Examples
     --------
     >>> import scipy.sparse as sp
     >>> total_variance(np.array([[1.0, 2.0], [1.0, 2.0]])), total_variance(sp.csr_matrix([[0.0], [2.0]]))
     (0.0, 1.0)
+    >>> total_variance(sp.csr_matrix([[0.0], [2.0]]), weights=[3, 1])
+    0.75
     """
     import scipy.sparse as sp
 
     if rows.shape[0] == 0:
         return 0.0
+    w = np.ones(rows.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
     if sp.issparse(rows):
         sparse = sp.csr_matrix(rows)
-        mean = np.asarray(sparse.mean(axis=0)).ravel()
-        mean_square = np.asarray(sparse.multiply(sparse).mean(axis=0)).ravel()
+        mean = np.asarray(sparse.T @ w).ravel() / total
+        mean_square = np.asarray(sparse.multiply(sparse).T @ w).ravel() / total
         return float(np.maximum(mean_square - mean**2, 0.0).sum())
-    return float(np.asarray(rows, dtype=np.float64).var(axis=0).sum())
+    dense = np.asarray(rows, dtype=np.float64)
+    mean = w @ dense / total
+    return float((w @ (dense - mean) ** 2).sum() / total)
+
+
+def principal_projections(
+    rows: Rows, n_components: int, *, weights: npt.ArrayLike | None = None, random_state: int | None = 0
+) -> FloatMatrix:
+    """The rows, centred, projected on their top `n_components` principal directions.
+
+    Each row counts `weights` times (default once): the mean is the weighted mean, and the
+    directions are the top right singular vectors of the centred rows each scaled by the
+    square root of its weight, whose Gram matrix is the repeated rows' scatter matrix. With
+    unit weights this is ``PCA(n_components, svd_solver="arpack").fit_transform(rows)`` (up to
+    each component's sign): the same ARPACK call on the same implicitly centred operator, so
+    sparse rows are never densified. Hand-written because scikit-learn's ``PCA`` takes no
+    sample weights. Needs ``1 <= n_components < min(rows.shape)``.
+
+    Examples
+    --------
+    >>> rows = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.1]])
+    >>> repeated = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [2.0, 2.1]])
+    >>> weighted = principal_projections(rows, 1, weights=[1, 2, 1])
+    >>> bool(np.allclose(np.abs(weighted[[0, 1, 1, 2]]), np.abs(principal_projections(repeated, 1))))
+    True
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import LinearOperator, svds
+    from sklearn.utils import check_random_state
+
+    n, d = rows.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    scale = np.sqrt(w)
+    if sp.issparse(rows):
+        matrix: Any = sp.csr_matrix(rows, dtype=np.float64)
+        transposed: Any = matrix.T.tocsr()  # row-major both ways: the fastest sparse products
+    else:
+        matrix = np.asarray(rows, dtype=np.float64)
+        transposed = matrix.T
+    mean = np.asarray(transposed @ w, dtype=np.float64).ravel() / w.sum()
+
+    def times(block: Any) -> Any:  # (Z - 1 mean) v, rows scaled
+        block = np.asarray(block, dtype=np.float64)
+        flat = block.ndim == 1
+        block = block.reshape(d, -1)
+        out = scale[:, None] * (np.asarray(matrix @ block) - mean @ block)
+        return out.ravel() if flat else out
+
+    def times_transposed(block: Any) -> Any:  # (Z - 1 mean)^T (scale * u)
+        block = np.asarray(block, dtype=np.float64)
+        flat = block.ndim == 1
+        scaled = scale[:, None] * block.reshape(n, -1)
+        out = np.asarray(transposed @ scaled) - np.outer(mean, scaled.sum(axis=0))
+        return out.ravel() if flat else out
+
+    operator = LinearOperator(
+        (n, d),
+        matvec=times,
+        rmatvec=times_transposed,
+        matmat=times,
+        rmatmat=times_transposed,
+        dtype=np.float64,
+    )
+    v0 = check_random_state(random_state).uniform(-1, 1, size=min(n, d))
+    _, singular, directions = svds(operator, k=n_components, tol=0.0, v0=v0)
+    directions = directions[np.argsort(-singular)]
+    projected: FloatMatrix = np.asarray(matrix @ directions.T, dtype=np.float64) - mean @ directions.T
+    return projected
 
 
 def represent(
@@ -195,31 +408,67 @@ def represent(
     victim: str = "logreg",
     svd_components: int = 100,
     random_state: int | None = 0,
-) -> Rows:
-    """The rows of `dataset` in representation `kind` (one of `REPRESENTATIONS`).
+) -> DistinctRows:
+    """`dataset` in representation `kind` (one of `REPRESENTATIONS`), one row per distinct pair.
 
-    Returns a sparse matrix for ``weighted`` and ``counts``, a dense array for ``tfidf_svd``.
+    Sparse for ``weighted`` and ``counts``, dense for ``tfidf_svd``. Kept per dataset object
+    (the last few settings), so detectors run one after another on the same data share one
+    victim fit; `clear_cache` forgets them.
 
     Examples
     --------
     >>> ds = Dataset(["win cash", "cash prize", "see you", "you there"], [1, 1, 0, 0], ("ham", "spam"))
     >>> [represent(ds, kind, svd_components=2).shape for kind in REPRESENTATIONS]
     [(4, 6), (4, 6), (4, 2)]
+    >>> represent(ds, "weighted") is represent(ds, "weighted")
+    True
     """
     check_choice("represent", "kind", kind, REPRESENTATIONS)
+    key: tuple[Any, ...] = (
+        kind,
+        victim if kind == "weighted" else None,
+        svd_components if kind == "tfidf_svd" else None,
+        random_state if kind != "counts" else None,
+    )
+    with _cache_lock:
+        kept = _cache.get(dataset)
+        if kept is not None and key in kept:
+            kept.move_to_end(key)
+            return kept[key]
     if kind == "weighted":
-        return weighted_counts(dataset, victim=victim, random_state=random_state)
-    if kind == "counts":
-        return binary_counts(dataset.texts)[0]
-    return tfidf_svd(dataset.texts, n_components=svd_components, random_state=random_state)
+        found = weighted_counts(dataset, victim=victim, random_state=random_state)
+    elif kind == "counts":
+        found = binary_counts(dataset)
+    else:
+        found = tfidf_svd(dataset, n_components=svd_components, random_state=random_state)
+    for array in (found.labels, found.weights, found.pair_of_row):
+        array.setflags(write=False)
+    with _cache_lock:
+        kept = _cache.setdefault(dataset, OrderedDict())
+        kept[key] = found
+        while len(kept) > _CACHE_SIZE:
+            kept.popitem(last=False)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget the representations kept for datasets still alive."""
+    with _cache_lock:
+        _cache.clear()
 
 
 __all__ = [
     "REPRESENTATIONS",
+    "DistinctRows",
     "binary_counts",
+    "binary_matrix",
     "check_has_words",
     "class_weights",
+    "clear_cache",
+    "distinct_pairs",
+    "principal_projections",
     "represent",
+    "tfidf_matrix",
     "tfidf_svd",
     "total_variance",
     "weighted_counts",

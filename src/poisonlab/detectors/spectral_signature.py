@@ -6,21 +6,32 @@ import dataclasses
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from poisonlab._params import check_choice, check_positive_int, fail, freeze_sequences
 from poisonlab.data.dataset import Dataset
 from poisonlab.detectors.base import Detector, FloatArray, check_scores
 from poisonlab.detectors.registry import DETECTORS
-from poisonlab.detectors.representation import REPRESENTATIONS, Rows, represent, total_variance
+from poisonlab.detectors.representation import (
+    REPRESENTATIONS,
+    Rows,
+    principal_projections,
+    represent,
+    total_variance,
+)
 from poisonlab.victims.factory import VICTIMS
 
 
-def top_direction_scores(rows: Rows, *, random_state: int | None = 0) -> FloatArray:
+def top_direction_scores(
+    rows: Rows, *, weights: npt.ArrayLike | None = None, random_state: int | None = 0
+) -> FloatArray:
     """Squared projection of each centred row on the rows' top principal direction.
 
     Scaled by its mean, so a class's scores average 1 whatever its size and spread; rows along
-    a direction few rows share score far above 1. Sparse rows are centred implicitly
-    (scikit-learn's ``PCA(svd_solver="arpack")``). Fewer than two rows, or no variance: zeros.
+    a direction few rows share score far above 1. Each row counts `weights` times (default
+    once) in the mean, the direction and the average: exactly the scores of the rows repeated
+    (see `principal_projections`; sparse rows are centred implicitly, never densified). Fewer
+    than two rows, or no variance: zeros.
 
     Examples
     --------
@@ -28,14 +39,13 @@ def top_direction_scores(rows: Rows, *, random_state: int | None = 0) -> FloatAr
     >>> int(top_direction_scores(rows).argmax())
     4
     """
-    from sklearn.decomposition import PCA
-
     n, d = rows.shape
-    if n < 2 or min(n, d) < 2 or total_variance(rows) <= 0:
+    if n < 2 or min(n, d) < 2 or total_variance(rows, weights) <= 0:
         return np.zeros(n)
-    projection = PCA(n_components=1, svd_solver="arpack", random_state=random_state).fit_transform(rows)
-    energy = np.asarray(projection[:, 0], dtype=np.float64) ** 2
-    mean = float(energy.mean())
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    projection = principal_projections(rows, 1, weights=w, random_state=random_state)
+    energy = projection[:, 0] ** 2
+    mean = float(w @ energy / w.sum())
     return energy / mean if mean > 0 else np.zeros(n)
 
 
@@ -53,6 +63,12 @@ class SpectralSignature(Detector):
     ``weighted`` (binary bag-of-words times the weights of a linear `victim` fitted on the
     data, the text analogue of a network's activations) finds a dirty-label backdoor; the
     plain ``counts`` and ``tfidf_svd`` spaces are baselines that mostly do not.
+
+    Rows repeating a (text, label) pair are represented and scored once, weighted by their
+    count (`poisonlab.detectors.representation.DistinctRows`): the victim fit, the class mean
+    and the top direction are those of the repeated rows, so the scores are exact, and the
+    time grows with the distinct pairs. The representation is shared with the other detectors
+    run on the same dataset object (`poisonlab.detectors.representation.represent`).
 
     Parameters
     ----------
@@ -105,18 +121,22 @@ class SpectralSignature(Detector):
 
     def score(self, dataset: Dataset) -> FloatArray:
         """Per row, its class's top-direction energy over the class mean (about 1 for a typical row)."""
-        rows = represent(
+        represented = represent(
             dataset,
             self.representation,
             victim=self.victim,
             svd_components=self.svd_components,
             random_state=self.random_state,
         )
-        scores = np.zeros(len(dataset), dtype=np.float64)
-        for label in np.unique(dataset.labels):
-            members = np.flatnonzero(dataset.labels == label)
-            scores[members] = top_direction_scores(rows[members], random_state=self.random_state)
-        return check_scores(scores, dataset)
+        scores = np.zeros(represented.labels.size, dtype=np.float64)
+        for label in np.unique(represented.labels):
+            members = np.flatnonzero(represented.labels == label)
+            scores[members] = top_direction_scores(
+                represented.matrix[members],
+                weights=represented.weights[members],
+                random_state=self.random_state,
+            )
+        return check_scores(scores[represented.pair_of_row], dataset)
 
 
 __all__ = ["SpectralSignature", "top_direction_scores"]
