@@ -203,19 +203,24 @@ def default_detectors(
     *, victim: str = "nb", features: str = "count", random_state: int = 0, names: Sequence[str] | None = None
 ) -> list[Detector]:
     """Every registered detector (or those `names`), built with its defaults, with the given
-    victim, features and seed for those that take them.
+    seed for those that take one and the given victim and features for the label-issue detectors
+    (backdoor detectors keep their own victim: spectral signatures and activation clustering
+    need logistic-regression weights, see `poisonlab.detectors.representation`).
 
     Examples
     --------
-    >>> [d.name for d in default_detectors(names=["knn_labels"])]
-    ['knn_labels']
+    >>> [d.get_params()["victim"] for d in default_detectors(
+    ...     victim="svm", names=["confident_learning", "spectral_signature"])]
+    ['svm', 'logreg']
     """
     chosen = list(DETECTORS.names()) if names is None else list(dict.fromkeys(names))
     built = []
     for name in chosen:
         cls = DETECTORS.get(name)
         fields = {f.name for f in dataclasses.fields(cls)}
-        given = {"victim": victim, "features": features, "random_state": random_state}
+        given: dict[str, Any] = {"random_state": random_state}
+        if LABEL_ISSUE_TARGET in cls.targets:
+            given |= {"victim": victim, "features": features}
         built.append(cls(**{k: v for k, v in given.items() if k in fields}))
     return built
 
@@ -335,7 +340,7 @@ def scan(
     ----------
     dataset : Dataset
     victim, features : str
-        The victim (and its features) for detectors that train one.
+        The victim (and its features) the label-issue detectors train out of fold.
     random_state : int
         Seed for detectors that take one.
     detectors : sequence of str, optional
