@@ -567,15 +567,13 @@ def _rank(dataset: Dataset, runs: Sequence[DetectorRun], top: int) -> tuple[list
 
     Rows rank by the sum, over flagging detectors, of the row's score percentile within that
     detector (so agreeing detectors and extreme scores rank high)."""
-    from scipy.stats import rankdata
-
     if not runs:
         return [], 0
     n = len(dataset)
     combined = np.zeros(n)
     for run in runs:
-        if run.flags.any():
-            combined += run.flags * (rankdata(run.scores, method="max") / n)
+        if run.flags.any():  # a score's percentile: the share of scores at or below it
+            combined += run.flags * (np.searchsorted(np.sort(run.scores), run.scores, side="right") / n)
     rows = np.flatnonzero(combined > 0)
     rows = rows[np.argsort(-combined[rows], kind="stable")]
     ranked = []
