@@ -513,12 +513,12 @@ def _dask_outcomes(
 
 
 _EXPECTED_COST = {
-    "knn_labels": 5.0,
-    "trigger_mining": 4.0,
-    "duplicate_flood": 3.0,
-    "confident_learning": 3.0,
-    "activation_clustering": 2.0,
-    "spectral_signature": 2.0,
+    "knn_labels": 10.0,
+    "trigger_mining": 8.0,
+    "duplicate_flood": 6.0,
+    "activation_clustering": 2.5,
+    "confident_learning": 2.0,
+    "spectral_signature": 1.0,
     "nb_influence": 1.0,
 }
 """Relative run time of the registered detectors on a large corpus (`bench/scale.py`), used only
