@@ -449,6 +449,16 @@ class _Outcome:
 
 
 def _outcome(detector: Detector, dataset: Dataset, truth: BoolArray | None) -> _Outcome:
+    """One detector's outcome, computed with one BLAS/OpenMP thread: sums then add up in one
+    order, so the report is the same to the last bit in this process, a forked worker (the
+    workers already use every core between them) or a Dask worker."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _outcome_of(detector, dataset, truth)
+
+
+def _outcome_of(detector: Detector, dataset: Dataset, truth: BoolArray | None) -> _Outcome:
     try:
         run = _run(detector, dataset, truth)
         found = detector.suspected_triggers(dataset) if hasattr(detector, "suspected_triggers") else ()
@@ -467,12 +477,9 @@ _FORKED: tuple[Sequence[Detector], Dataset, BoolArray | None] | None = None
 
 
 def _forked_outcome(index: int) -> _Outcome:
-    from threadpoolctl import threadpool_limits
-
     assert _FORKED is not None
     chosen, dataset, truth = _FORKED
-    with threadpool_limits(limits=1):  # the workers already use every core between them
-        return _outcome(chosen[index], dataset, truth)
+    return _outcome(chosen[index], dataset, truth)
 
 
 def _outcomes(
