@@ -53,11 +53,11 @@ MAX_FPR = 0.005
 
 
 def clear_shared_caches() -> None:
-    """Forget cached out-of-fold probabilities and mining results, so each timing starts cold."""
-    from poisonlab.detectors import out_of_fold, trigger_mining
+    """Forget every detector cache (word counts, out-of-fold probabilities, mining results,
+    representations, flood clusters), so each timing starts cold."""
+    from poisonlab.detectors.caches import clear_caches
 
-    out_of_fold.clear_cache()
-    trigger_mining.clear_cache()
+    clear_caches()
 
 
 def summary(values: list[float | None]) -> dict[str, Any]:

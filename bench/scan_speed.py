@@ -22,7 +22,7 @@ def main() -> None:
     started = time.perf_counter()
     from poisonlab.attacks import LabelFlip
     from poisonlab.data import load_train_test
-    from poisonlab.detectors.out_of_fold import clear_cache
+    from poisonlab.detectors.caches import clear_caches
     from poisonlab.experiments.scan import scan
 
     import_seconds = time.perf_counter() - started
@@ -33,7 +33,7 @@ def main() -> None:
     per_detector: dict[str, list[float]] = {}
     quality: dict[str, dict[str, float]] = {}
     for _ in range(options.repeats):
-        clear_cache()
+        clear_caches()  # every repeat starts cold
         report = scan(attacked.poisoned, is_poison=attacked.is_poison)
         totals.append(report.seconds)
         for run in report.runs:
