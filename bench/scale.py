@@ -4,11 +4,12 @@ Corpora are the SMS Spam Collection resampled with replacement and lightly pertu
 (`poisonlab.data.resample.resample_corpus`: each message gets one word dropped, duplicated,
 swapped or borrowed from a message of its class; labels kept), written as CSV. Each command
 runs as its own process, as a user would run it (`scan DATA --json`, detectors side by side on
-all cores; the sweep on `--workers` processes); wall time, the peak resident memory of the
-largest process (GNU time's %M) and the peak summed over all its processes (sampled) are
-recorded, and the growth exponent is the slope of log(seconds) against log(messages). Goals at
-1 M: scan <= 60 s, peak RSS <= 4 GB (summed over processes), exponent <= 1.1. Prints one JSON
-line.
+all cores; the sweep on `--workers` processes). Recorded: wall time, the peak resident memory
+of the largest process (GNU time's %M), and the peaks of the RSS and of the PSS summed over all
+its processes (sampled; the PSS sum is the physical memory used, the RSS sum counts pages that
+forked workers share once per process); the growth exponent is the slope of log(seconds)
+against log(messages). Goals at 1 M: scan <= 60 s, peak RSS <= 4 GB (judged on the RSS sum,
+the higher figure), exponent <= 1.1. Prints one JSON line.
 
     python bench/scale.py [--sizes 10000 100000 1000000] [--workers 2]
 """
@@ -44,10 +45,11 @@ rate = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10]
 """
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of `root` and all its descendants now, in KB (Linux /proc)."""
+def _tree_memory_kb(root: int) -> tuple[int, int]:
+    """Resident memory of `root` and all its descendants now, in KB (Linux /proc): the sum of
+    their RSS (pages forked processes share counted once per process, so it errs high) and of
+    their PSS (each shared page split among its sharers: the physical memory they use)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -55,22 +57,29 @@ def _tree_rss_kb(root: int) -> int:
             status = (entry / "status").read_text()
         except OSError:  # the process ended meanwhile
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        pid = int(entry.name)
-        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
-    total, stack = 0, [root]
+        parent = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "0")
+        children.setdefault(int(parent), []).append(int(entry.name))
+    rss = pss = 0
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
         stack.extend(children.get(pid, []))
-    return total
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1])
+    return rss, pss
 
 
 def measured(command: list[str], folder: Path) -> dict[str, float]:
     """Run `command` under GNU time: wall seconds, the peak RSS of its largest process (GNU
-    time's %M) and the peak of the summed RSS of all its processes (sampled every 50 ms;
-    pages forked workers share are counted once per process, so this errs high)."""
+    time's %M) and the peaks of the RSS and PSS summed over all its processes (sampled every
+    50 ms; see `_tree_memory_kb`)."""
     report, errors = folder / "time.txt", folder / "stderr.txt"
     started = time.perf_counter()
     with errors.open("w") as stderr_file:
@@ -79,9 +88,10 @@ def measured(command: list[str], folder: Path) -> dict[str, float]:
             stdout=subprocess.DEVNULL,
             stderr=stderr_file,
         )
-        peak_tree = 0
+        peak_rss = peak_pss = 0
         while process.poll() is None:
-            peak_tree = max(peak_tree, _tree_rss_kb(process.pid))
+            rss, pss = _tree_memory_kb(process.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.05)
     seconds = time.perf_counter() - started
     stderr = errors.read_text(errors="replace")
@@ -90,7 +100,8 @@ def measured(command: list[str], folder: Path) -> dict[str, float]:
     return {
         "seconds": round(seconds, 3),
         "peak_rss_mb": round(int(report.read_text().split()[-1]) / 1024, 1),
-        "peak_tree_rss_mb": round(peak_tree / 1024, 1),
+        "peak_tree_rss_mb": round(peak_rss / 1024, 1),
+        "peak_tree_pss_mb": round(peak_pss / 1024, 1),
     }
 
 
