@@ -32,7 +32,7 @@ from poisonlab.data.dataset import Dataset
 from poisonlab.detectors.base import Detector, FloatArray, check_scores
 from poisonlab.detectors.findings import Findings
 from poisonlab.detectors.registry import DETECTORS
-from poisonlab.detectors.word_counts import word_counts
+from poisonlab.detectors.word_counts import distinct_texts, word_counts
 
 IntArray = npt.NDArray[np.int64]
 UIntArray = npt.NDArray[np.uint64]
@@ -352,13 +352,9 @@ def near_duplicate_clusters(
     ... ).tolist()
     [0, 0, 1, 0]
     """
-    texts = list(texts)
-    positions: dict[str, int] = {}
-    text_of_row = np.fromiter(
-        (positions.setdefault(text, len(positions)) for text in texts), dtype=np.int64, count=len(texts)
-    )
+    distinct, text_of_row = distinct_texts(list(texts))
     cluster = distinct_clusters(
-        list(positions),
+        list(distinct),
         threshold=threshold,
         n_permutations=n_permutations,
         bands=bands,

@@ -254,8 +254,7 @@ def tfidf_vectors(counts: WordCounts) -> Any:
 
     Equal to the rows of ``TfidfVectorizer(sublinear_tf=True).fit_transform(dataset.texts)``:
     the document frequency of a word counts the rows that carry it, not the distinct texts.
-    Written out (three lines of ``TfidfTransformer``) because scikit-learn counts document
-    frequency per matrix row and takes no row weights.
+    (`WordCounts.tfidf` with sublinear term frequency.)
 
     Examples
     --------
@@ -268,18 +267,7 @@ def tfidf_vectors(counts: WordCounts) -> Any:
     >>> float(abs(rows - TfidfVectorizer(sublinear_tf=True).fit_transform(texts)).max()) < 1e-15
     True
     """
-    import scipy.sparse as sp
-    from sklearn.preprocessing import normalize
-
-    matrix = counts.matrix
-    rows_of_entry = np.repeat(counts.multiplicity.astype(np.float64), np.diff(matrix.indptr))
-    frequency = np.bincount(matrix.indices, weights=rows_of_entry, minlength=counts.n_words)
-    idf = np.full(counts.n_words, float(counts.text_of_row.size + 1)) / (frequency + 1.0)
-    idf = np.log(idf) + 1.0
-    data = np.log(matrix.data.astype(np.float64)) + 1.0
-    data *= idf[matrix.indices]
-    vectors = sp.csr_matrix((data, matrix.indices.copy(), matrix.indptr.copy()), shape=matrix.shape)
-    return normalize(vectors, copy=False)
+    return counts.tfidf(sublinear=True)
 
 
 def neighbour_tallies(

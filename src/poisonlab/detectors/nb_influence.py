@@ -25,7 +25,7 @@ from poisonlab.data.dataset import Dataset
 from poisonlab.detectors.base import Detector, FloatArray, check_scores
 from poisonlab.detectors.findings import Findings
 from poisonlab.detectors.registry import DETECTORS
-from poisonlab.detectors.word_counts import word_counts
+from poisonlab.detectors.word_counts import label_pairs, word_counts
 
 KINDS = ("margin", "validation")
 IntArray = npt.NDArray[np.int64]
@@ -322,18 +322,6 @@ def validation_influence(
     return influence
 
 
-def _pairs(
-    text_of_row: IntArray, labels: IntArray, n_classes: int
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """The distinct (text, label) pairs of some rows: their texts, labels, how many rows carry
-    each, and each row's pair."""
-    key = text_of_row * n_classes + labels
-    tally = np.bincount(key)  # keys are below n_distinct * n_classes: counted, not sorted
-    pair = np.flatnonzero(tally)
-    position = np.cumsum(tally > 0) - 1
-    return pair // n_classes, pair % n_classes, tally[pair].astype(np.int64), position[key].astype(np.int64)
-
-
 @DETECTORS.register("nb_influence")
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class NaiveBayesInfluence(Detector):
@@ -409,7 +397,7 @@ class NaiveBayesInfluence(Detector):
         each row's pair, and the pairs' count matrix."""
         counts = self._counts(dataset)
         n_classes = len(dataset.classes)
-        texts, labels, multiplicity, pair_of_row = _pairs(counts.text_of_row, dataset.labels, n_classes)
+        texts, labels, multiplicity, pair_of_row = label_pairs(counts.text_of_row, dataset.labels, n_classes)
         matrix = counts.matrix[texts].astype(np.float64)
         loo = leave_one_out_joint(matrix, labels, n_classes, float(self.alpha), multiplicity=multiplicity)
         return loo, labels, pair_of_row, (matrix, multiplicity)
@@ -441,10 +429,10 @@ class NaiveBayesInfluence(Detector):
         for train_rows, held_rows in halves.split(np.zeros(len(dataset)), labels):
             if held_rows.size > self.n_validation:
                 held_rows = np.sort(rng.choice(held_rows, size=self.n_validation, replace=False))
-            texts, pair_labels, multiplicity, pair_of_row = _pairs(
+            texts, pair_labels, multiplicity, pair_of_row = label_pairs(
                 counts.text_of_row[train_rows], labels[train_rows], n_classes
             )
-            held_texts, held_labels, held_multiplicity, _ = _pairs(
+            held_texts, held_labels, held_multiplicity, _ = label_pairs(
                 counts.text_of_row[held_rows], labels[held_rows], n_classes
             )
             influence = validation_influence(

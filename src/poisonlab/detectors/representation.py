@@ -54,7 +54,7 @@ import numpy.typing as npt
 from poisonlab._errors import DataError
 from poisonlab._params import check_choice, check_positive_int
 from poisonlab.data.dataset import Dataset
-from poisonlab.detectors.word_counts import WordCounts, word_counts
+from poisonlab.detectors.word_counts import WordCounts, label_pairs, word_counts
 from poisonlab.victims.factory import VICTIMS, make_victim
 
 if TYPE_CHECKING:
@@ -117,16 +117,10 @@ def distinct_pairs(dataset: Dataset) -> tuple[IntArray, IntArray, IntArray, IntA
     >>> [a.tolist() for a in distinct_pairs(ds)]
     [[0, 0, 1], [0, 1, 0], [1, 2, 1, 0], [1, 2, 1]]
     """
-    counts = word_counts(dataset)
-    n_classes = len(dataset.classes)
-    key = counts.text_of_row * n_classes + dataset.labels
-    unique, pair_of_row, weights = np.unique(key, return_inverse=True, return_counts=True)
-    return (
-        (unique // n_classes).astype(np.int64),
-        (unique % n_classes).astype(np.int64),
-        pair_of_row.astype(np.int64).ravel(),
-        weights.astype(np.int64),
+    texts, labels, weights, pair_of_row = label_pairs(
+        word_counts(dataset).text_of_row, dataset.labels, len(dataset.classes)
     )
+    return texts, labels, pair_of_row, weights
 
 
 def binary_matrix(counts: WordCounts) -> sp.csr_matrix:
@@ -249,18 +243,8 @@ def tfidf_matrix(dataset: Dataset) -> sp.csr_matrix:
     >>> tfidf_matrix(ds).shape
     (2, 4)
     """
-    import scipy.sparse as sp
-    from sklearn.preprocessing import normalize
-
-    counts = check_has_words(dataset)
-    matrix = sp.csr_matrix(counts.matrix, dtype=np.float64)
-    rows_of_text = counts.multiplicity.astype(np.float64)
-    # TfidfVectorizer's smooth idf over the rows: ln((1 + n) / (1 + df)) + 1
-    document_frequency = np.bincount(
-        matrix.indices, weights=rows_of_text[_row_of_entry(matrix)], minlength=matrix.shape[1]
-    )
-    idf = np.log((1.0 + len(dataset)) / (1.0 + document_frequency)) + 1.0
-    return sp.csr_matrix(normalize(matrix @ sp.diags(idf), norm="l2"))
+    tfidf: sp.csr_matrix = check_has_words(dataset).tfidf()
+    return tfidf
 
 
 def tfidf_svd(dataset: Dataset, *, n_components: int = 100, random_state: int | None = 0) -> DistinctRows:
@@ -293,10 +277,6 @@ def tfidf_svd(dataset: Dataset, *, n_components: int = 100, random_state: int | 
     svd.fit(sp.diags(np.sqrt(rows_of_text)) @ tfidf)
     reduced = np.asarray(svd.transform(tfidf), dtype=np.float64)
     return DistinctRows(reduced[text_of_pair], label_of_pair, weights, pair_of_row)
-
-
-def _row_of_entry(matrix: Any) -> IntArray:
-    return np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
 
 
 def _check_two_classes(dataset: Dataset) -> None:

@@ -34,7 +34,7 @@ from poisonlab.data.dataset import Dataset
 from poisonlab.detectors.base import Detector, FloatArray, check_scores
 from poisonlab.detectors.findings import Findings
 from poisonlab.detectors.registry import DETECTORS
-from poisonlab.detectors.word_counts import WordCounts, word_counts
+from poisonlab.detectors.word_counts import WordCounts, label_pairs, word_counts
 
 IntArray = npt.NDArray[np.int64]
 Index = npt.NDArray[np.signedinteger[Any]]  # int32 where it fits
@@ -754,10 +754,9 @@ class TriggerMining(Detector):
 
         # Groups: distinct (text, label) pairs, ordered by text, each text's groups adjacent.
         # The leave-out arithmetic depends on nothing else, so it runs once per group.
-        keys, group_of_row, group_rows = np.unique(
-            counted.text_of_row * n_classes + dataset.labels, return_inverse=True, return_counts=True
+        group_text, group_labels, group_rows, group_of_row = label_pairs(
+            counted.text_of_row, dataset.labels, n_classes
         )
-        group_text, group_labels = keys // n_classes, keys % n_classes
         groups_of_text = np.bincount(group_text, minlength=counted.n_distinct)
         slots = int(groups_of_text.max())
         if slots == 1:  # one label per text: groups are texts
@@ -832,7 +831,7 @@ class TriggerMining(Detector):
         gram_scores = likelihood_ratio(gram_rows, gram_explained, base_rate)
         share = np.divide(gram_explained, gram_rows, out=np.zeros_like(gram_rows), where=gram_rows > 0)
         # ... and per group, the best of its tokens' contributions.
-        group_scores = np.zeros(keys.size, dtype=np.float64)
+        group_scores = np.zeros(group_text.size, dtype=np.float64)
         for lo in range(0, pair_texts.size, _SUM_CHUNK):
             texts, grams_at = pair_texts[lo : lo + _SUM_CHUNK], pair_grams[lo : lo + _SUM_CHUNK]
             for slot in range(slots):

@@ -91,6 +91,35 @@ class WordCounts:
         """
         return self.matrix[self.text_of_row]
 
+    def tfidf(self, *, sublinear: bool = False) -> Any:
+        """TF-IDF of each distinct text (CSR float64, rows of unit length), equal to the rows of
+        ``TfidfVectorizer(sublinear_tf=sublinear).fit_transform(dataset.texts)``: the document
+        frequency of a word counts the rows carrying it, not the distinct texts.
+
+        Written out (three lines of ``TfidfTransformer``) because scikit-learn counts document
+        frequency per matrix row and takes no row weights.
+
+        Examples
+        --------
+        >>> counts = count_words(["win cash", "win", "win"])
+        >>> counts.tfidf().toarray().round(3).tolist()
+        [[0.861, 0.509], [0.0, 1.0]]
+        """
+        import scipy.sparse as sp
+        from sklearn.preprocessing import normalize
+
+        matrix = self.matrix
+        rows_of_entry = np.repeat(self.multiplicity.astype(np.float64), np.diff(matrix.indptr))
+        frequency = np.bincount(matrix.indices, weights=rows_of_entry, minlength=self.n_words)
+        idf = np.full(self.n_words, float(self.text_of_row.size + 1)) / (frequency + 1.0)
+        idf = np.log(idf) + 1.0  # smooth idf: ln((1 + n) / (1 + df)) + 1
+        data = matrix.data.astype(np.float64)
+        if sublinear:
+            data = np.log(data) + 1.0
+        data *= idf[matrix.indices]
+        vectors = sp.csr_matrix((data, matrix.indices.copy(), matrix.indptr.copy()), shape=matrix.shape)
+        return normalize(vectors, copy=False)
+
 
 def word_counts(dataset: Dataset, *, workers: int = 1) -> WordCounts:
     """The word counts of `dataset`'s distinct texts, computed once per dataset object.
@@ -117,6 +146,39 @@ def word_counts(dataset: Dataset, *, workers: int = 1) -> WordCounts:
     return counted
 
 
+def distinct_texts(texts: Sequence[str]) -> tuple[tuple[str, ...], IntArray]:
+    """Each distinct text once, in order of first occurrence, and each text's position among them.
+
+    Examples
+    --------
+    >>> distinct_texts(["b", "a", "b"])
+    (('b', 'a'), array([0, 1, 0]))
+    """
+    positions: dict[str, int] = {}
+    text_of_row = np.fromiter(
+        (positions.setdefault(text, len(positions)) for text in texts), dtype=np.int64, count=len(texts)
+    )
+    return tuple(positions), text_of_row
+
+
+def label_pairs(
+    text_of_row: IntArray, labels: IntArray, n_classes: int
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The distinct (text, label) pairs of some rows, ordered by text then label: each pair's
+    text and label, how many rows carry it, and each row's pair.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in label_pairs(np.array([1, 0, 1, 1]), np.array([1, 0, 1, 0]), 2)]
+    [[0, 1, 1], [0, 0, 1], [1, 1, 2], [2, 0, 2, 1]]
+    """
+    key = np.asarray(text_of_row, dtype=np.int64) * n_classes + labels
+    tally = np.bincount(key)  # keys are below n_distinct * n_classes: counted, not sorted
+    pair = np.flatnonzero(tally)
+    position = np.cumsum(tally > 0) - 1
+    return pair // n_classes, pair % n_classes, tally[pair].astype(np.int64), position[key].astype(np.int64)
+
+
 PARALLEL_FROM = 50_000
 """Fewest distinct texts worth tokenising in forked processes: below, starting them costs more."""
 
@@ -133,11 +195,7 @@ def count_words(texts: tuple[str, ...] | list[str], *, workers: int = 1) -> Word
 
     import scipy.sparse as sp
 
-    positions: dict[str, int] = {}
-    text_of_row = np.fromiter(
-        (positions.setdefault(text, len(positions)) for text in texts), dtype=np.int64, count=len(texts)
-    )
-    distinct = tuple(positions)
+    distinct, text_of_row = distinct_texts(texts)
     if workers > 1 and len(distinct) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
         seen, seen_ids, token_indptr = _encode_forked(distinct, workers)
     else:
@@ -222,4 +280,12 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-__all__ = ["TOKEN_PATTERN", "WordCounts", "clear_cache", "count_words", "word_counts"]
+__all__ = [
+    "TOKEN_PATTERN",
+    "WordCounts",
+    "clear_cache",
+    "count_words",
+    "distinct_texts",
+    "label_pairs",
+    "word_counts",
+]
