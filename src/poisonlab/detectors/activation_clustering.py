@@ -158,16 +158,12 @@ class ActivationClustering(Detector):
             svd_components=self.svd_components,
             random_state=self.random_state,
         )
-        scores = np.zeros(represented.labels.size, dtype=np.float64)
-        for label in np.unique(represented.labels):
-            members = np.flatnonzero(represented.labels == label)
-            scores[members] = small_cluster_scores(
-                represented.matrix[members],
-                weights=represented.weights[members],
-                n_components=self.n_components,
-                random_state=self.random_state,
+        scores = represented.scores_within_classes(
+            lambda rows, weights: small_cluster_scores(
+                rows, weights=weights, n_components=self.n_components, random_state=self.random_state
             )
-        return check_scores(scores[represented.pair_of_row], dataset)
+        )
+        return check_scores(scores, dataset)
 
 
 __all__ = ["ActivationClustering", "small_cluster_scores"]

@@ -46,6 +46,7 @@ import dataclasses
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
@@ -105,6 +106,15 @@ class DistinctRows:
     def rows(self) -> Rows:
         """The representation of every dataset row, repeated rows repeated."""
         return self.matrix[self.pair_of_row]
+
+    def scores_within_classes(self, score: Callable[[Rows, IntArray], FloatArray]) -> FloatArray:
+        """One score per dataset row, from ``score(matrix, weights)`` run on each class's pairs
+        alone (spectral signatures and activation clustering look for poison inside a class)."""
+        scores = np.zeros(self.labels.size, dtype=np.float64)
+        for label in np.unique(self.labels):
+            members = np.flatnonzero(self.labels == label)
+            scores[members] = score(self.matrix[members], self.weights[members])
+        return scores[self.pair_of_row]
 
 
 def distinct_pairs(dataset: Dataset) -> tuple[IntArray, IntArray, IntArray, IntArray]:

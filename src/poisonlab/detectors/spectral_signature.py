@@ -128,15 +128,10 @@ class SpectralSignature(Detector):
             svd_components=self.svd_components,
             random_state=self.random_state,
         )
-        scores = np.zeros(represented.labels.size, dtype=np.float64)
-        for label in np.unique(represented.labels):
-            members = np.flatnonzero(represented.labels == label)
-            scores[members] = top_direction_scores(
-                represented.matrix[members],
-                weights=represented.weights[members],
-                random_state=self.random_state,
-            )
-        return check_scores(scores[represented.pair_of_row], dataset)
+        scores = represented.scores_within_classes(
+            lambda rows, weights: top_direction_scores(rows, weights=weights, random_state=self.random_state)
+        )
+        return check_scores(scores, dataset)
 
 
 __all__ = ["SpectralSignature", "top_direction_scores"]
