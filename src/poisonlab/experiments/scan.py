@@ -496,7 +496,7 @@ def _outcomes(
         return [_outcome(detector, dataset, truth) for detector in chosen]
     global _FORKED
     word_counts(dataset, workers=workers)  # counted once here; the forked workers inherit it
-    order = sorted(range(len(chosen)), key=lambda i: -_EXPECTED_COST.get(chosen[i].name, 1.0))
+    order = _slowest_first(chosen)
     _FORKED = (chosen, dataset, truth)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -514,8 +514,9 @@ def _dask_outcomes(
 
     with dask_client(address) as client:
         shared = client.scatter(dataset, broadcast=True)
-        order = sorted(range(len(chosen)), key=lambda i: -_EXPECTED_COST.get(chosen[i].name, 1.0))
-        futures = {i: client.submit(_outcome, chosen[i], shared, truth, pure=False) for i in order}
+        futures = {
+            i: client.submit(_outcome, chosen[i], shared, truth, pure=False) for i in _slowest_first(chosen)
+        }
         return [futures[i].result() for i in range(len(chosen))]
 
 
@@ -530,6 +531,11 @@ _EXPECTED_COST = {
 }
 """Relative run time of the registered detectors on a large corpus (`bench/scale.py`), used only
 to start the slowest first; an unlisted detector counts as 1."""
+
+
+def _slowest_first(chosen: Sequence[Detector]) -> list[int]:
+    """Positions in `chosen`, the detectors expected to run longest first (`_EXPECTED_COST`)."""
+    return sorted(range(len(chosen)), key=lambda i: -_EXPECTED_COST.get(chosen[i].name, 1.0))
 
 
 def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
