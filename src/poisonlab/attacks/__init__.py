@@ -5,6 +5,7 @@ from poisonlab.attacks.base import Attack, Poisoned
 from poisonlab.attacks.boundary_shift import BoundaryShift
 from poisonlab.attacks.clean_label_backdoor import CleanLabelBackdoor
 from poisonlab.attacks.dictionary import DictionaryAttack
+from poisonlab.attacks.flood import Flood
 from poisonlab.attacks.focused import FocusedAttack
 from poisonlab.attacks.label_flip import LabelFlip
 from poisonlab.attacks.optimal_flip import OptimalFlip
@@ -18,6 +19,7 @@ __all__ = [
     "BoundaryShift",
     "CleanLabelBackdoor",
     "DictionaryAttack",
+    "Flood",
     "FocusedAttack",
     "LabelFlip",
     "OptimalFlip",
