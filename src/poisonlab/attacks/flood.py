@@ -53,7 +53,7 @@ class Flood(Attack):
     >>> [out.poisoned.texts[row] for row in out.poison_rows]
     ['win a free now phone', 'win a a free phone now', 'a free phone now']
     >>> {out.poisoned.classes[out.poisoned.labels[row]] for row in out.poison_rows}
-    {'ham'}
+    {'not spam'}
     """
 
     name: ClassVar[str] = "flood"
