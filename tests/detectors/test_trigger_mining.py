@@ -15,7 +15,13 @@ from poisonlab._errors import ParameterError
 from poisonlab.attacks import Backdoor, Poisoned
 from poisonlab.data import Dataset
 from poisonlab.detectors import DETECTORS, TriggerMining
-from poisonlab.detectors.trigger_mining import clear_cache, likelihood_ratio, naive_bayes_leave_out
+from poisonlab.detectors.trigger_mining import (
+    clear_cache,
+    expected_rates,
+    likelihood_ratio,
+    naive_bayes_leave_out,
+    template_p_value,
+)
 
 
 @pytest.fixture(scope="module")
@@ -264,10 +270,25 @@ def _reference(miner: TriggerMining, data: Dataset) -> dict[str, object]:
     rest_other = rest.copy()
     rest_other[at, own] = -np.inf
     explained = (rest_other.max(axis=1) > rest_own) & (loo[pair_rows, own] > rest_own)
-    base_rate = float(explained.mean())
+    predicted = rest.argmax(axis=1)
+    loo_class = loo.argmax(axis=1)
+    K, T = n_classes, len(tokens)
+    row_table = np.zeros((K, K))
+    np.add.at(row_table, (loo_class, data.labels), 1.0)
+
+    def tables(pr: np.ndarray, pp: np.ndarray, hit: np.ndarray, tok: np.ndarray, t: int) -> tuple:
+        by_class, carriers, by_label = np.zeros((t, K)), np.zeros((t, K, K)), np.zeros((t, K))
+        np.add.at(by_class, (tok, pp), 1.0)
+        np.add.at(carriers, (tok, loo_class[pr], data.labels[pr]), 1.0)
+        np.add.at(by_label, (tok[hit], data.labels[pr[hit]]), 1.0)
+        return by_class, carriers, by_label
+
+    by_class, carrier_table, by_label = tables(pair_rows, predicted, explained, pair_tokens, T)
+    n_toward, rates = expected_rates(by_class, carrier_table, row_table)
+    by_direction = likelihood_ratio(n_toward, by_label, rates)
     n_rows = np.bincount(pair_tokens, minlength=len(tokens)).astype(np.float64)
     n_explained = np.bincount(pair_tokens, weights=explained, minlength=len(tokens)).astype(np.float64)
-    scores = likelihood_ratio(n_rows, n_explained, base_rate)
+    scores = by_direction.max(axis=1)
     share = np.divide(n_explained, n_rows, out=np.zeros_like(n_rows), where=n_rows > 0)
     contribution = np.where(explained, scores[pair_tokens], scores[pair_tokens] * share[pair_tokens])
     row_scores = np.zeros(n)
@@ -290,22 +311,39 @@ def _reference(miner: TriggerMining, data: Dataset) -> dict[str, object]:
             rows = rows_of.indices[rows_of.indptr[c] : rows_of.indptr[c + 1]]
             hits = hits_of.indices[hits_of.indptr[c] : hits_of.indptr[c + 1]]
             covered: set[int] = set().union(*(covering.get(w, set()) for w in words[c]))
-            n_free = sum(1 for r in rows.tolist() if r not in covered)
-            k_free = sum(1 for r in hits.tolist() if r not in covered)
-            score = float(
-                likelihood_ratio(np.array([float(n_free)]), np.array([float(k_free)]), base_rate)[0]
+            mine = (pair_tokens == c) & ~np.isin(pair_rows, list(covered))
+            free_tables = tables(
+                pair_rows[mine],
+                predicted[mine],
+                explained[mine],
+                np.zeros(int(mine.sum()), dtype=np.int64),
+                1,
             )
+            n_free, rate_free = expected_rates(free_tables[0], free_tables[1], row_table)
+            toward = likelihood_ratio(n_free, free_tables[2], rate_free)[0]
+            best = int(np.argmax(toward))
+            score = float(toward[best])
             if score <= 0:
                 continue
+            n_best, k_best, rate_best = (
+                int(n_free[0, best]),
+                int(free_tables[2][0, best]),
+                float(rate_free[0, best]),
+            )
             labels = data.labels[hits] if hits.size else data.labels[rows]
             accepted.append(
                 {
                     "token": tokens[c],
                     "score": score,
-                    "p_value": min(1.0, float(binom.sf(k_free - 1, n_free, base_rate)) * len(tokens)),
+                    "p_value": min(1.0, float(binom.sf(k_best - 1, n_best, rate_best)) * len(tokens) * K),
                     "target": data.classes[int(np.bincount(labels, minlength=n_classes).argmax())],
                     "rows": tuple(int(r) for r in np.sort(rows)),
                     "explained_rows": tuple(int(r) for r in np.sort(hits)),
+                    "eligible_rows": n_best,
+                    "expected_share": rate_best,
+                    "template_p_value": template_p_value(
+                        [data.texts[r] for r in np.sort(hits).tolist()], n_best, rate_best, len(tokens) * K
+                    ),
                 }
             )
             for w in words[c]:
@@ -314,7 +352,13 @@ def _reference(miner: TriggerMining, data: Dataset) -> dict[str, object]:
         return ranked if top is None else ranked[:top]
 
     full = rank(None)
-    significant = [t for t in full if t["p_value"] <= miner.significance]  # type: ignore[operator]
+    significant = [
+        t
+        for t in full
+        if t["p_value"] <= miner.significance  # type: ignore[operator]
+        and len(t["explained_rows"]) >= miner.min_share * len(t["rows"])  # type: ignore[arg-type]
+        and t["template_p_value"] <= miner.significance  # type: ignore[operator]
+    ]
     flags = np.zeros(n, dtype=bool)
     reasons = [""] * n
     for t in significant:
@@ -332,7 +376,7 @@ def _reference(miner: TriggerMining, data: Dataset) -> dict[str, object]:
         "scores": scores,
         "n_rows": n_rows,
         "n_explained": n_explained,
-        "base_rate": base_rate,
+        "row_table": row_table,
         "row_scores": row_scores,
         "ranked": full,
         "top": {k: rank(k) for k in (1, 5)},
@@ -390,7 +434,7 @@ def test_fast_path_equals_the_row_by_row_reference(
     assert evidence.tokens == expected["tokens"]
     for field in ("scores", "n_rows", "n_explained"):
         np.testing.assert_array_equal(getattr(evidence, field), expected[field], err_msg=field)
-    assert evidence.base_rate == expected["base_rate"]
+    np.testing.assert_array_equal(evidence.row_table, expected["row_table"])
     np.testing.assert_array_equal(miner.score(data), expected["row_scores"])
     assert [t.to_dict() for t in miner.suspected_triggers(data, significant=False)] == expected["ranked"]
     for top, ranked in expected["top"].items():  # type: ignore[attr-defined]

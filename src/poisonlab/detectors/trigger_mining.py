@@ -84,6 +84,15 @@ class SuspectedTrigger:
         Positions of every row carrying the token.
     explained_rows : tuple of int
         Positions of the rows whose label the rest of their text contradicts and the token supports.
+    eligible_rows : int
+        Rows carrying the token (not explained away by a higher trigger) whose rest predicts
+        another class than `target`: the rows the test counts explained ones among.
+    expected_share : float
+        The share of `eligible_rows` expected to be explained if the token had nothing to do
+        with their labels (see `expected_rates`): the test's null rate.
+    template_p_value : float
+        The same test with near-copies of one template counted once (`template_p_value`);
+        a reported trigger needs both p-values at or below the detector's significance.
     """
 
     token: str
@@ -92,6 +101,9 @@ class SuspectedTrigger:
     target: str
     rows: tuple[int, ...]
     explained_rows: tuple[int, ...]
+    eligible_rows: int = 0
+    expected_share: float = 0.0
+    template_p_value: float = 1.0
 
     @property
     def share(self) -> float:
@@ -235,15 +247,28 @@ class _LeaveOut:
     def explained(self, pair_rows: IntArray, pair_entries: IntArray) -> BoolArray:
         """Per pair: does the model without the row and the words predict another class than
         the row's label, while the row with the words is more likely its label than without?"""
+        return self.judge(pair_rows, pair_entries)[0]
+
+    def judge(
+        self, pair_rows: IntArray, pair_entries: IntArray
+    ) -> tuple[BoolArray, BoolArray, npt.NDArray[np.int8]]:
+        """Per pair: whether it is `explained`; whether the rest of the row (without the row
+        and the words) disagrees with its label; and the class the rest predicts (the first of
+        the most likely)."""
         pr = np.asarray(pair_rows, dtype=np.int64)
         rest = self._rest(pr, pair_entries)
         own = self._y[pr]
         rest_own, other = rest[0], np.full(pr.size, -np.inf)
+        predicted, best = np.zeros(pr.size, dtype=np.int8), rest[0]
         for k, column in enumerate(rest):
             mine = own == k
             rest_own = np.where(mine, column, rest_own)
             other = np.where(mine, other, np.maximum(other, column))
-        return np.asarray((other > rest_own) & (self._loo_own[pr] > rest_own), dtype=bool)
+            if k:
+                better = column > best
+                predicted, best = np.where(better, np.int8(k), predicted), np.where(better, column, best)
+        disagrees = np.asarray(other > rest_own, dtype=bool)
+        return disagrees & (self._loo_own[pr] > rest_own), disagrees, predicted
 
     def _rest(self, pr: IntArray, pair_entries: IntArray) -> list[FloatArray]:
         """`rest`, one array per class; the same operations in the same order, per element."""
@@ -278,24 +303,27 @@ def _normalise(joint: FloatArray) -> FloatArray:
     return np.asarray(joint - np.logaddexp.reduce(joint, axis=1, keepdims=True), dtype=np.float64)
 
 
-def likelihood_ratio(n: FloatArray, k: FloatArray, base_rate: float) -> FloatArray:
+def likelihood_ratio(n: FloatArray, k: FloatArray, base_rate: float | FloatArray) -> FloatArray:
     """``n * KL(k/n || q)`` where the share ``k/n`` exceeds ``q``, else 0: the binomial
-    log-likelihood ratio of an elevated rate (Dunning 1993), always finite.
+    log-likelihood ratio of an elevated rate (Dunning 1993), always finite. `base_rate` is one
+    rate or one per element; where it is not in (0, 1) the ratio is 0.
 
     Examples
     --------
     >>> likelihood_ratio(np.array([10.0, 10.0]), np.array([10.0, 0.0]), 0.5).round(3).tolist()
     [6.931, 0.0]
+    >>> likelihood_ratio(np.array([10.0, 10.0]), np.array([5.0, 5.0]), np.array([0.5, 0.1])).round(3).tolist()
+    [0.0, 3.681]
     """
     n = np.asarray(n, dtype=np.float64)
     share = np.divide(k, n, out=np.zeros_like(n), where=n > 0)
-    q = float(base_rate)
-    if not 0.0 < q < 1.0:
-        return np.zeros_like(n)
+    q = np.broadcast_to(np.asarray(base_rate, dtype=np.float64), n.shape)
+    valid = (q > 0.0) & (q < 1.0)
+    q = np.where(valid, q, 0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
         hit = np.where(share > 0, share * np.log(share / q), 0.0)
         miss = np.where(share < 1, (1 - share) * np.log((1 - share) / (1 - q)), 0.0)
-    return np.asarray(np.where(share > q, n * (hit + miss), 0.0), dtype=np.float64)
+    return np.asarray(np.where(valid & (share > q), n * (hit + miss), 0.0), dtype=np.float64)
 
 
 def _is_real(value: object) -> bool:
@@ -320,10 +348,13 @@ class _Evidence:
     pair_texts: Index
     pair_grams: Index
     explained: BoolArray  # (pairs, slots)
+    predicted: npt.NDArray[np.int8]  # (pairs, slots): the class the rest of the row predicts
     scores: FloatArray  # per candidate
     n_rows: FloatArray
     n_explained: FloatArray
-    base_rate: float
+    n_expected: FloatArray  # explained rows expected from the rows' label disagreement alone
+    row_table: FloatArray  # (K, K): rows by the class a model without them predicts, and label
+    loo_class: npt.NDArray[np.int8]  # per group: the class a model without its row predicts
     row_scores: FloatArray
     text_of_row: IntArray
     text_rows: IntArray  # rows per text
@@ -347,6 +378,7 @@ class _Evidence:
         indptr = np.zeros(self.gram_of_token.size + 1, dtype=np.int64)
         indptr[1:] = np.cumsum(np.bincount(self.pair_grams[pairs], minlength=self.gram_of_token.size))
         self.ranked["texts"], self.ranked["explained"] = self.pair_texts[pairs], self.explained[pairs]
+        self.ranked["predicted"] = self.predicted[pairs]
         self.ranked["indptr"] = indptr
 
     def carriers(self, candidate: int) -> tuple[Index, BoolArray]:
@@ -355,6 +387,39 @@ class _Evidence:
         gram = self.gram_of_token[candidate]
         lo, hi = self.ranked["indptr"][gram : gram + 2]
         return self.ranked["texts"][lo:hi], self.ranked["explained"][lo:hi]
+
+    def predicted_by(self, candidate: int) -> npt.NDArray[np.int8]:
+        """For the texts `carriers` lists, the class the rest of each group's row predicts."""
+        gram = self.gram_of_token[candidate]
+        lo, hi = self.ranked["indptr"][gram : gram + 2]
+        return np.asarray(self.ranked["predicted"][lo:hi])
+
+    def explained_by_label(self, texts: Index, explained: BoolArray) -> FloatArray:
+        """Explained rows of `texts` per label (whole numbers)."""
+        classes = self.row_table.shape[0]
+        groups = self.explained_groups(texts, explained)
+        found = np.bincount(self.group_labels[groups], weights=self.group_rows[groups], minlength=classes)
+        return np.asarray(found, dtype=np.float64)
+
+    def carriers_table(self, texts: Index) -> FloatArray:
+        """`row_table` counted over the rows of `texts` only."""
+        classes = self.row_table.shape[0]
+        groups = self.all_groups(texts)
+        keys = self.loo_class[groups].astype(np.int64) * classes + self.group_labels[groups]
+        table = np.bincount(keys, weights=self.group_rows[groups], minlength=classes * classes)
+        return np.asarray(table, dtype=np.float64).reshape(classes, classes)
+
+    def strongest_direction(
+        self, texts: Index, explained: BoolArray, predicted: npt.NDArray[np.int8]
+    ) -> tuple[int, float, int, int, float]:
+        """The label the token's explained rows most exceed expectation toward, with its score,
+        the rows that could be explained toward it, the rows explained and the expected rate."""
+        by_class = rows_by_class(self, texts, predicted)
+        n, rate = expected_rates(by_class[None, :], self.carriers_table(texts)[None], self.row_table)
+        k = self.explained_by_label(texts, explained)[None, :]
+        scores = likelihood_ratio(n[0], k[0], rate[0])
+        best = int(np.argmax(scores))
+        return best, float(scores[best]), int(n[0, best]), int(k[0, best]), float(rate[0, best])
 
     def explained_rows(self, texts: Index, explained: BoolArray) -> IntArray:
         """Per pair, how many rows it explains."""
@@ -387,6 +452,65 @@ class _Evidence:
             )
         by_unit, indptr = self.ranked[f"rows by {of}"]
         return np.sort(by_unit[_ranges(indptr[units], unit_rows[units])])
+
+
+def expected_rates(
+    by_class: FloatArray, carriers: FloatArray, row_table: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Per token and label c: how many of its rows could be explained toward c, and the share
+    expected to be if the token had nothing to do with their labels.
+
+    A row can be explained toward c when the rest of its text predicts another class r. Of the
+    rows *not* carrying the token whose model-without-them predicts r, a share is labelled c
+    anyway (label noise, or label flips that touch rows whatever their words): the token's rows
+    are expected to be labelled c at that share. A trigger is what makes its rows disagree
+    beyond that; on pure label flips, a word's rows disagree as often as the rest.
+
+    Parameters
+    ----------
+    by_class : ndarray of shape (tokens, K)
+        Each token's rows by the class the rest of the row (without the token) predicts.
+    carriers : ndarray of shape (tokens, K, K)
+        Each token's rows by the class a model without the row predicts, and label.
+    row_table : ndarray of shape (K, K)
+        The same for every row of the dataset.
+
+    Returns
+    -------
+    n, rate : ndarray of shape (tokens, K)
+
+    Examples
+    --------
+    Rows the rest calls class 1: 10 of the 100 without the token are labelled 0, so 4 of the
+    token's 40 are expected to be:
+
+    >>> n, rate = expected_rates(np.array([[0.0, 40.0]]), np.array([[[0.0, 0.0], [5.0, 35.0]]]),
+    ...                          np.array([[60.0, 0.0], [15.0, 125.0]]))
+    >>> n.tolist(), rate.round(3).tolist()
+    ([[40.0, 0.0]], [[0.1, 0.0]])
+    """
+    n = by_class.sum(axis=1, keepdims=True) - by_class
+    reference = np.maximum(row_table[None, :, :] - carriers, 0.0)
+    totals = reference.sum(axis=2, keepdims=True)
+    shares = np.divide(reference, totals, out=np.zeros_like(reference), where=totals > 0)
+    classes = row_table.shape[0]
+    shares[:, np.arange(classes), np.arange(classes)] = 0.0  # labelled as predicted: not against it
+    expected = np.einsum("tr,trc->tc", by_class, shares)
+    return n, np.divide(expected, n, out=np.zeros_like(expected), where=n > 0)
+
+
+def rows_by_class(evidence: _Evidence, texts: Index, predicted: npt.NDArray[np.int8]) -> FloatArray:
+    """Rows of the (text, slot) pairs per class their rest predicts (whole numbers)."""
+    classes = evidence.row_table.shape[0]
+    if predicted.shape[1] == 1:
+        found = np.bincount(predicted[:, 0], weights=evidence.text_rows[texts], minlength=classes)
+        return np.asarray(found, dtype=np.float64)
+    total = np.zeros(classes)
+    for slot in range(predicted.shape[1]):
+        valid = evidence.groups_of_text[texts] > slot
+        rows = evidence.group_rows[evidence.first_group[texts[valid]] + slot]
+        total += np.bincount(predicted[valid, slot], weights=rows, minlength=classes)
+    return total
 
 
 def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
@@ -629,9 +753,13 @@ class TriggerMining(Detector):
     alpha : float
         Additive smoothing of the Naive Bayes model (scikit-learn's ``alpha``).
     significance : float
-        Largest adjusted p-value of a reported trigger, in (0, 1]. At 0.01, three tokens of
-        the clean SMS training split are reported (template messages labelled against their
-        text, 3 rows each); at 0.001, none.
+        Largest adjusted p-value of a reported trigger, in (0, 1] (Bonferroni over every token
+        and target class tested).
+    min_share : float
+        Smallest `SuspectedTrigger.share` of a reported trigger: by default most rows carrying
+        it must be explained by it. A planted rare token or phrase explains nearly all its rows;
+        a word that is merely common in mislabelled rows, or a ham-only token that turns a few
+        spam-looking messages ham, explains few of them, however significant the count.
 
     Examples
     --------
@@ -661,6 +789,7 @@ class TriggerMining(Detector):
     min_rows: int = 3
     alpha: float = 1.0
     significance: float = 0.001
+    min_share: float = 0.5
 
     def __post_init__(self) -> None:
         freeze_sequences(self)
@@ -670,6 +799,8 @@ class TriggerMining(Detector):
             raise fail("TriggerMining", "alpha", "a positive float", self.alpha)
         if not _is_real(self.significance) or not 0 < self.significance <= 1:
             raise fail("TriggerMining", "significance", "a float in (0, 1]", self.significance)
+        if not _is_real(self.min_share) or not 0 <= self.min_share <= 1:
+            raise fail("TriggerMining", "min_share", "a float in [0, 1]", self.min_share)
 
     @classmethod
     def examples(cls) -> list[Detector]:
@@ -677,7 +808,7 @@ class TriggerMining(Detector):
         return [
             cls(),
             cls(max_ngram=1, min_rows=2),
-            cls(max_ngram=2, min_rows=5, alpha=0.5, significance=0.05),
+            cls(max_ngram=2, min_rows=5, alpha=0.5, significance=0.05, min_share=0.2),
         ]
 
     def score(self, dataset: Dataset) -> FloatArray:
@@ -768,9 +899,10 @@ class TriggerMining(Detector):
         model = _LeaveOut(matrix, group_labels, n_classes, alpha=self.alpha, weights=group_rows)
         del matrix
 
-        explained_by_level = []
+        explained_by_level, predicted_by_level = [], []
         for level in grams.levels:
             explained = np.zeros((level.anchors.size, slots), dtype=bool)
+            predicted = np.zeros((level.anchors.size, slots), dtype=np.int8)
             for slot in range(slots):
                 chosen = np.flatnonzero(groups_of_text[level.texts] > slot) if slot else None
                 size = level.anchors.size if chosen is None else chosen.size
@@ -786,17 +918,27 @@ class TriggerMining(Detector):
                         entries = np.where(
                             entries == _NO_ENTRY, _NO_ENTRY, entries + entry_shift[groups][:, None]
                         )
-                    explained[at, slot] = model.explained(groups, entries)
+                    explained[at, slot], _, predicted[at, slot] = model.judge(groups, entries)
             explained_by_level.append(explained)
+            predicted_by_level.append(predicted)
+        loo_class = np.argmax(model.loo, axis=1).astype(np.int8)
         del model
-        explained = np.concatenate(explained_by_level)
+        explained, predicted = np.concatenate(explained_by_level), np.concatenate(predicted_by_level)
+        row_table = np.asarray(
+            np.bincount(
+                loo_class.astype(np.int64) * n_classes + group_labels,
+                weights=group_rows.astype(np.float64),
+                minlength=n_classes * n_classes,
+            ),
+            dtype=np.float64,
+        ).reshape(n_classes, n_classes)
         pair_texts = np.concatenate([level.texts for level in grams.levels])
         pair_grams = np.concatenate([level.grams for level in grams.levels])
         token_of_gram = np.empty_like(gram_of_token)
         token_of_gram[gram_of_token] = np.arange(gram_of_token.size)
         unigram_of_word = np.full(counted.n_words, -1, dtype=np.int64)
         unigram_of_word[grams.sequences[: grams.n_single, 0]] = token_of_gram[: grams.n_single]
-        del explained_by_level, grams, token_of_gram
+        del explained_by_level, predicted_by_level, grams, token_of_gram
 
         evidence = _Evidence(
             tokens=tokens,
@@ -806,10 +948,13 @@ class TriggerMining(Detector):
             pair_texts=pair_texts,
             pair_grams=pair_grams,
             explained=explained,
+            predicted=predicted,
             scores=np.zeros(len(tokens)),
             n_rows=np.zeros(len(tokens)),
             n_explained=np.zeros(len(tokens)),
-            base_rate=0.0,
+            n_expected=np.zeros(len(tokens)),
+            row_table=row_table,
+            loo_class=loo_class,
             row_scores=np.zeros(n),
             text_of_row=counted.text_of_row,
             text_rows=counted.multiplicity,
@@ -820,15 +965,42 @@ class TriggerMining(Detector):
             group_labels=group_labels,
         )
         # Per gram: rows and explained rows (sums of whole numbers: exact in any order) ...
+        # ... and by the class their rest predicts, for the explained rows expected from the
+        # rows' label disagreement alone (a flipped row disagrees whatever its words).
         gram_rows, gram_explained = np.zeros(len(tokens)), np.zeros(len(tokens))
+        gram_by_class = np.zeros(len(tokens) * n_classes)
+        gram_by_label = np.zeros(len(tokens) * n_classes)
+        gram_table = np.zeros(len(tokens) * n_classes * n_classes)
         for lo in range(0, pair_texts.size, _SUM_CHUNK):
             texts, grams_at = pair_texts[lo : lo + _SUM_CHUNK], pair_grams[lo : lo + _SUM_CHUNK]
             gram_rows += np.bincount(grams_at, weights=counted.multiplicity[texts], minlength=len(tokens))
             hits = evidence.explained_rows(texts, explained[lo : lo + _SUM_CHUNK])
             gram_explained += np.bincount(grams_at, weights=hits, minlength=len(tokens))
-        total = int(gram_rows.sum())
-        base_rate = int(gram_explained.sum()) / total if total else 0.0
-        gram_scores = likelihood_ratio(gram_rows, gram_explained, base_rate)
+            for slot in range(slots):
+                valid = groups_of_text[texts] > slot
+                groups = first_group[texts[valid]] + slot
+                rows = group_rows[groups].astype(np.float64)
+                base = grams_at[valid].astype(np.int64) * n_classes
+                gram_by_class += np.bincount(
+                    base + predicted[lo : lo + _SUM_CHUNK][valid, slot],
+                    weights=rows,
+                    minlength=gram_by_class.size,
+                )
+                cell = loo_class[groups].astype(np.int64) * n_classes + group_labels[groups]
+                gram_table += np.bincount(base * n_classes + cell, weights=rows, minlength=gram_table.size)
+                hit = explained[lo : lo + _SUM_CHUNK][valid, slot]
+                gram_by_label += np.bincount(
+                    base[hit] + group_labels[groups[hit]], weights=rows[hit], minlength=gram_by_label.size
+                )
+        n_toward, rates = expected_rates(
+            gram_by_class.reshape(len(tokens), n_classes),
+            gram_table.reshape(len(tokens), n_classes, n_classes),
+            row_table,
+        )
+        k_toward = gram_by_label.reshape(len(tokens), n_classes)
+        by_direction = likelihood_ratio(n_toward, k_toward, rates)
+        gram_scores = by_direction.max(axis=1)
+        gram_expected = (rates * n_toward)[np.arange(len(tokens)), by_direction.argmax(axis=1)]
         share = np.divide(gram_explained, gram_rows, out=np.zeros_like(gram_rows), where=gram_rows > 0)
         # ... and per group, the best of its tokens' contributions.
         group_scores = np.zeros(group_text.size, dtype=np.float64)
@@ -846,7 +1018,7 @@ class TriggerMining(Detector):
             scores=gram_scores[gram_of_token],
             n_rows=gram_rows[gram_of_token],
             n_explained=gram_explained[gram_of_token],
-            base_rate=base_rate,
+            n_expected=gram_expected[gram_of_token],
             row_scores=group_scores[group_of_row],
         )
 
@@ -860,10 +1032,13 @@ class TriggerMining(Detector):
             pair_texts=no_ints,
             pair_grams=no_ints,
             explained=np.zeros((0, 1), dtype=bool),
+            predicted=np.zeros((0, 1), dtype=np.int8),
             scores=none,
             n_rows=none,
             n_explained=none,
-            base_rate=0.0,
+            n_expected=none,
+            row_table=np.zeros((1, 1)),
+            loo_class=np.zeros(1, dtype=np.int8),
             row_scores=np.zeros(n),
             text_of_row=np.zeros(n, dtype=np.int64),
             text_rows=np.array([n], dtype=np.int64),
@@ -889,16 +1064,27 @@ class TriggerMining(Detector):
             accepted = evidence.ranked["full"]
         else:
             accepted = self._accept(evidence, top)
-        candidates, scores, p_values = accepted
+        candidates, scores, p_values, eligible, expected = accepted
         order = np.argsort(-scores, kind="stable")
         if significant:
             order = order[p_values[order] <= self.significance]
         if top is not None:
             order = order[:top]
-        return [self._trigger(dataset, evidence, int(candidates[i]), scores[i], p_values[i]) for i in order]
+        found = [
+            self._trigger(
+                dataset, evidence, int(candidates[i]), scores[i], p_values[i], eligible[i], expected[i]
+            )
+            for i in order
+        ]
+        if not significant:
+            return found
+        return [t for t in found if t.share >= self.min_share and t.template_p_value <= self.significance]
 
-    def _accept(self, evidence: _Evidence, top: int | None) -> tuple[IntArray, FloatArray, FloatArray]:
-        """The greedy pass: accepted candidates in acceptance order, their scores and p-values.
+    def _accept(
+        self, evidence: _Evidence, top: int | None
+    ) -> tuple[IntArray, FloatArray, FloatArray, IntArray, FloatArray]:
+        """The greedy pass: accepted candidates in acceptance order, their scores, p-values, rows
+        that could be explained toward their target, and the share of those expected to be.
 
         Which texts are covered is kept per word as a boolean mask over the texts carrying that
         word (every token holding the word is carried by some of them): memory at most the
@@ -915,6 +1101,7 @@ class TriggerMining(Detector):
         accepted_scores: list[float] = []
         free_rows: list[int] = []
         free_hits: list[int] = []
+        free_rates: list[float] = []
         best: list[float] = []  # min-heap of the `top` best scores so far
         covering: dict[int, BoolArray] = {}  # word -> covered texts among those carrying it
         for c in order.tolist():
@@ -930,17 +1117,16 @@ class TriggerMining(Detector):
             for word in token_words:
                 if word in covering:
                     free &= ~covering[word][places[word]]
-            n_free = int(evidence.text_rows[texts[free]].sum())
-            k_free = int(evidence.explained_rows(texts[free], explained[free]).sum())
-            score = float(
-                likelihood_ratio(np.array([float(n_free)]), np.array([float(k_free)]), evidence.base_rate)[0]
+            _, score, n_toward, k_toward, rate = evidence.strongest_direction(
+                texts[free], explained[free], evidence.predicted_by(c)[free]
             )
             if score <= 0:
                 continue
             accepted.append(c)
             accepted_scores.append(score)
-            free_rows.append(n_free)
-            free_hits.append(k_free)
+            free_rows.append(n_toward)
+            free_hits.append(k_toward)
+            free_rates.append(rate)
             if top is not None:
                 heapq.heappush(best, score)
                 if len(best) > top:
@@ -951,9 +1137,16 @@ class TriggerMining(Detector):
                     covering[word] = np.zeros(carrying.size, dtype=bool)
                 covering[word][places[word]] = True
         n_free_a, k_free_a = np.array(free_rows, dtype=np.int64), np.array(free_hits, dtype=np.int64)
-        tail = binom.sf(k_free_a - 1, n_free_a, evidence.base_rate) if accepted else np.zeros(0)
-        p_values = np.minimum(1.0, np.asarray(tail, dtype=np.float64) * len(evidence.tokens))
-        return np.array(accepted, dtype=np.int64), np.array(accepted_scores, dtype=np.float64), p_values
+        tail = binom.sf(k_free_a - 1, n_free_a, np.array(free_rates)) if accepted else np.zeros(0)
+        tests = len(evidence.tokens) * evidence.row_table.shape[0]  # every token toward every label
+        p_values = np.minimum(1.0, np.asarray(tail, dtype=np.float64) * tests)
+        return (
+            np.array(accepted, dtype=np.int64),
+            np.array(accepted_scores, dtype=np.float64),
+            p_values,
+            n_free_a,
+            np.array(free_rates, dtype=np.float64),
+        )
 
     @staticmethod
     def _places(evidence: _Evidence, word: int, candidate: int, texts: Index) -> IntArray | slice:
@@ -965,7 +1158,13 @@ class TriggerMining(Detector):
 
     @staticmethod
     def _trigger(
-        dataset: Dataset, evidence: _Evidence, candidate: int, score: float, p_value: float
+        dataset: Dataset,
+        evidence: _Evidence,
+        candidate: int,
+        score: float,
+        p_value: float,
+        eligible: int,
+        expected: float,
     ) -> SuspectedTrigger:
         texts, explained = evidence.carriers(candidate)
         hits = evidence.explained_groups(texts, explained)
@@ -973,14 +1172,63 @@ class TriggerMining(Detector):
         votes = np.bincount(
             evidence.group_labels[chosen], weights=evidence.group_rows[chosen], minlength=len(dataset.classes)
         )
+        explained_rows = evidence.rows_of(hits, of="group")
+        tests = len(evidence.tokens) * evidence.row_table.shape[0]
         return SuspectedTrigger(
             token=evidence.tokens[candidate],
             score=float(score),
             p_value=float(p_value),
             target=dataset.classes[int(votes.argmax())],
             rows=tuple(evidence.rows_of(texts, of="text").tolist()),
-            explained_rows=tuple(evidence.rows_of(hits, of="group").tolist()),
+            explained_rows=tuple(explained_rows.tolist()),
+            eligible_rows=int(eligible),
+            expected_share=float(expected),
+            template_p_value=template_p_value(
+                [dataset.texts[r] for r in explained_rows.tolist()], int(eligible), float(expected), tests
+            ),
         )
 
 
-__all__ = ["SuspectedTrigger", "TriggerMining", "clear_cache", "likelihood_ratio", "naive_bayes_leave_out"]
+def template(text: str) -> str:
+    """A message with case, digits and punctuation dropped: near-copies of one template (a
+    campaign varying its phone numbers, a mailing list's daily digest) become one string.
+
+    Examples
+    --------
+    >>> template("Please CALL 08712402779 now!") == template("please call 08712402578 now")
+    True
+    """
+    return " ".join("".join(c if c.isalpha() else " " for c in text.lower()).split())
+
+
+def template_p_value(explained_texts: list[str], eligible: int, rate: float, tests: int) -> float:
+    """The trigger test with each template counted once: ``k`` distinct templates among the
+    explained rows, of the eligible rows scaled by the same factor, at the same rate,
+    Bonferroni-adjusted over `tests`. Rows copied from one template are one observation, not
+    many: five copies of one spam template that reads as ham are not five coincidences.
+
+    Examples
+    --------
+    >>> template_p_value(["call 0871 now"] * 5, 5, 0.01, 100) > template_p_value(
+    ...     [f"msg {w}" for w in "abcde"], 5, 0.01, 100)
+    True
+    """
+    from scipy.stats import binom
+
+    k = len({template(text) for text in explained_texts})
+    if not k or not eligible:
+        return 1.0
+    n = max(k, round(eligible * k / len(explained_texts)))
+    return float(min(1.0, binom.sf(k - 1, n, rate) * tests)) if 0 < rate < 1 else 1.0
+
+
+__all__ = [
+    "SuspectedTrigger",
+    "TriggerMining",
+    "clear_cache",
+    "expected_rates",
+    "likelihood_ratio",
+    "naive_bayes_leave_out",
+    "template",
+    "template_p_value",
+]
