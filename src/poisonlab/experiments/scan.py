@@ -409,9 +409,11 @@ def scan(
         if outcome.floods:
             floods.extend(_judge_floods(dataset, outcome.floods))
     label_issues = _label_issues(runs)
-    suspicious, n_suspicious = _rank(dataset, runs, top)
-    others = [run for run in runs if LABEL_ISSUE_TARGET not in run.targets and run.name not in summarised]
-    level, verdict = _verdict(len(dataset), runs, others, triggers, floods, label_issues, alarm_rate)
+    outlier_only = {
+        run.name for run in runs if LABEL_ISSUE_TARGET not in run.targets and run.name not in summarised
+    }
+    suspicious, n_suspicious = _rank(dataset, runs, top, outlier_only)
+    level, verdict = _verdict(len(dataset), runs, triggers, floods, label_issues, alarm_rate)
     return ScanReport(
         data=dataset.name or "data",
         n_rows=len(dataset),
@@ -575,23 +577,47 @@ def _label_issues(runs: Sequence[DetectorRun]) -> tuple[int, ...]:
     return tuple(int(r) for r in np.flatnonzero(votes >= needed))
 
 
-def _rank(dataset: Dataset, runs: Sequence[DetectorRun], top: int) -> tuple[list[SuspiciousRow], int]:
+def corroborated_flags(runs: Sequence[DetectorRun], outlier_only: set[str]) -> dict[str, BoolArray]:
+    """Each run's flags, where an outlier-only detector's flag counts only on a row that a
+    detector with a decision rule of its own (triggers, floods, label issues) also flags.
+
+    Spectral signatures and activation clustering say a row is unusual, not that it is poison:
+    on clean corpora their outliers are a fifth to a third of the rows. They corroborate.
+
+    Examples
+    --------
+    >>> def run(name, flags):
+    ...     return DetectorRun(name, {}, (), np.zeros(3), np.array(flags, bool), ("",) * 3, True, 0.0, None)
+    >>> found = corroborated_flags([run("a", [1, 0, 0]), run("b", [1, 1, 0])], {"b"})
+    >>> found["b"].tolist()
+    [True, False, False]
+    """
+    decided = [run.flags for run in runs if run.name not in outlier_only]
+    backed = np.logical_or.reduce(decided) if decided else np.zeros(runs[0].flags.size, dtype=bool)
+    return {run.name: run.flags & backed if run.name in outlier_only else run.flags for run in runs}
+
+
+def _rank(
+    dataset: Dataset, runs: Sequence[DetectorRun], top: int, outlier_only: set[str]
+) -> tuple[list[SuspiciousRow], int]:
     """The `top` flagged rows, most suspicious first, and how many rows were flagged.
 
     Rows rank by the sum, over flagging detectors, of the row's score percentile within that
-    detector (so agreeing detectors and extreme scores rank high)."""
+    detector (so agreeing detectors and extreme scores rank high); outlier-only detectors count
+    where another detector flags the row too (`corroborated_flags`)."""
     if not runs:
         return [], 0
     n = len(dataset)
+    flags = corroborated_flags(runs, outlier_only)
     combined = np.zeros(n)
     for run in runs:
-        if run.flags.any():  # a score's percentile: the share of scores at or below it
-            combined += run.flags * (np.searchsorted(np.sort(run.scores), run.scores, side="right") / n)
+        if flags[run.name].any():  # a score's percentile: the share of scores at or below it
+            combined += flags[run.name] * (np.searchsorted(np.sort(run.scores), run.scores, side="right") / n)
     rows = np.flatnonzero(combined > 0)
     rows = rows[np.argsort(-combined[rows], kind="stable")]
     ranked = []
     for row in rows[:top].tolist():
-        flagging = [run for run in runs if run.flags[row]]
+        flagging = [run for run in runs if flags[run.name][row]]
         ranked.append(
             SuspiciousRow(
                 row=row,
@@ -609,7 +635,6 @@ def _rank(dataset: Dataset, runs: Sequence[DetectorRun], top: int) -> tuple[list
 def _verdict(
     n_rows: int,
     runs: Sequence[DetectorRun],
-    others: Sequence[DetectorRun],
     triggers: Sequence[SuspectedTrigger],
     floods: Sequence[FloodSummary],
     label_issues: Sequence[int],
@@ -634,15 +659,15 @@ def _verdict(
             f"{len(contradicted)} near-duplicate flood(s) whose label the rest of the data contradicts "
             f"({sum(len(f.rows) for f in contradicted)} rows)"
         )
-    if len(floods) > len(contradicted):
-        plain = [f for f in floods if not f.contradicted]
-        evidence.append(f"{len(plain)} near-duplicate flood(s) ({sum(len(f.rows) for f in plain)} rows)")
-    evidence.extend(f"{run.n_flagged} rows flagged by {run.name}" for run in others if run.n_flagged)
+    # Floods the rest of the data agrees with are repetition (campaigns, mailing lists), and
+    # outlier-only detectors corroborate: neither is evidence of poisoning on its own.
     if not runs:
         return LEVELS[0], "no detector could run on this data"
     level = LEVELS[2] if likely else LEVELS[1] if evidence else LEVELS[0]
     return level, f"{level}: " + (
-        "; ".join(evidence) if evidence else f"{len(runs)} detectors flagged nothing"
+        "; ".join(evidence)
+        if evidence
+        else f"{len(runs)} detectors found no trigger, contradicted flood or label issue"
     )
 
 
@@ -654,6 +679,7 @@ __all__ = [
     "ScanReport",
     "SuspectedTrigger",
     "SuspiciousRow",
+    "corroborated_flags",
     "default_detectors",
     "outlier_flags",
     "scan",
