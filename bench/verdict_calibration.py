@@ -10,7 +10,7 @@ For each corpus (a bundled name or a data file):
    backdoor with a rare token, a phrase and a common word, a 1 % dictionary attack and a 1 %
    near-duplicate flood. Per attack: the share of runs called "poisoning likely", and the share
    in which the kind of poisoning was named (a strongly suspected trigger equal to the planted
-   one for backdoors; corroborated label issues for flips; a contradicted flood for the flood).
+   one for backdoors; label flipping for flips; a flood or a dictionary attack for those).
 
 Token choices follow stated rules, never a corpus: the rare token is the first of Kurita et al.
 (2020)'s rare tokens (cf, mn, bb, tq, mb) absent from the training split; the common word is the
@@ -36,7 +36,7 @@ from poisonlab.attacks import Attack, Backdoor, DictionaryAttack, Flood, LabelFl
 from poisonlab.data import Dataset, load_train_test
 from poisonlab.detectors.caches import clear_caches
 from poisonlab.detectors.word_counts import word_counts
-from poisonlab.experiments.scan import LEVELS, STRONG_TRIGGER_P, ScanReport, scan
+from poisonlab.experiments.scan import LEVELS, ScanReport, scan
 
 RARE_TOKENS = ("cf", "mn", "bb", "tq", "mb")
 LIKELY = LEVELS[2]
@@ -69,28 +69,21 @@ def attacks(train: Dataset) -> dict[str, tuple[Attack, str]]:
         "backdoor_rare_1": (Backdoor(trigger=rare_token(train), **backdoor), "backdoor_trigger"),  # type: ignore[arg-type]
         "backdoor_phrase_1": (Backdoor(trigger="let me know", **backdoor), "backdoor_trigger"),  # type: ignore[arg-type]
         "backdoor_common_1": (Backdoor(trigger=common_word(train), **backdoor), "backdoor_trigger"),  # type: ignore[arg-type]
-        "dictionary_1": (DictionaryAttack(rate=0.01), "label_flip"),
+        "dictionary_1": (DictionaryAttack(rate=0.01), "dictionary"),
         "flood_1": (Flood(rate=0.01), "flood"),
     }
 
 
 def kinds(report: ScanReport) -> set[str]:
-    """The kinds of poisoning the report's verdict rests on."""
-    named = set()
-    if any(t.p_value <= STRONG_TRIGGER_P for t in report.triggers):
-        named.add("backdoor_trigger")
-    if len(report.label_issues) >= max(3, report.settings["alarm_rate"] * report.n_rows):
-        named.add("label_flip")
-    if any(f.contradicted for f in report.floods):
-        named.add("flood")
-    return named
+    """The kinds of poisoning the report calls likely."""
+    return {finding.kind for finding in report.findings if finding.level == LIKELY}
 
 
 def named_right(report: ScanReport, kind: str, attack: Attack) -> bool:
-    """Whether the report names the planted kind (for backdoors, the planted trigger itself)."""
+    """Whether the report calls the planted kind likely (for backdoors, the planted trigger itself)."""
     if kind == "backdoor_trigger":
         planted = " ".join(str(attack.get_params()["trigger"]).lower().split())
-        return any(t.p_value <= STRONG_TRIGGER_P and t.text == planted for t in report.triggers)
+        return any(f.kind == kind and f.level == LIKELY and f.trigger == planted for f in report.findings)
     return kind in kinds(report)
 
 
@@ -113,6 +106,7 @@ def calibrate(corpus: str, seeds: int, clean_splits: int, workers: int) -> dict[
                 "kinds": sorted(kinds(report)),
                 "flagged_share": report.settings["n_suspicious"] / report.n_rows,
                 "label_issues": len(report.label_issues),
+                "findings": [f.summary for f in report.findings],
                 "verdict": report.verdict,
                 "seconds": round(seconds, 2),
             }

@@ -43,7 +43,12 @@ def test_every_registered_detector_runs_and_is_scored(flipped: Poisoned, flipped
     for name in LABEL_DETECTORS:
         assert by_name[name].quality.auroc > 0.75, name
     assert report.level == "poisoning likely"
-    assert re.match(r"poisoning likely: .*\d+ corroborated label issues \(\d+\.\d% of rows\)", report.verdict)
+    assert re.match(
+        r"poisoning likely: label flipping 'spam' -> 'ham': \d+ rows \(\d+\.\d%\)", report.verdict
+    )
+    (flips,) = [f for f in report.findings if f.level == "poisoning likely"]
+    assert (flips.kind, flips.source, flips.target) == ("label_flip", "spam", "ham")
+    assert np.mean(flipped.is_poison[list(flips.rows)]) > 0.9
 
 
 def test_label_issues_are_rows_two_label_detectors_agree_on(flipped_report: Any) -> None:
@@ -55,9 +60,14 @@ def test_label_issues_are_rows_two_label_detectors_agree_on(flipped_report: Any)
 def test_suspicious_rows_are_ranked_with_a_reason_each(flipped: Poisoned, flipped_report: Any) -> None:
     rows = flipped_report.suspicious
     assert len(rows) == 20
-    assert [r.score for r in rows] == sorted((r.score for r in rows), reverse=True)
+    assert flipped_report.settings["n_suspicious"] == len(
+        {r for f in flipped_report.findings for r in f.rows}
+    )
+    order = [(LEVELS.index(r.level), r.score) for r in rows]
+    assert order == sorted(order, reverse=True), "likely before review, then by score"
     for row in rows:
-        assert row.reasons and all(row.reasons) and len(row.reasons) == len(row.detectors)
+        assert row.finding == "label_flip" and row.reasons and all(row.reasons)
+        assert len(row.reasons) == len(row.detectors) and row.reasons[0].startswith(row.detectors[0])
         assert row.text == flipped.poisoned.texts[row.row] and row.id == flipped.poisoned.ids[row.row]
     precision_top = np.mean([flipped.is_poison[r.row] for r in rows])
     assert precision_top >= 0.5, "the top of the ranking should be mostly poison"
@@ -88,16 +98,25 @@ def test_a_duplicate_flood_that_the_data_contradicts_makes_poisoning_likely(
     flood = next(f for f in report.floods if set(f.rows) == set(out.poison_rows.tolist()))
     assert flood.contradicted and flood.label == "ham" and flood.rest_label == "spam"
     assert all(not f.contradicted for f in report.floods if f is not flood)  # SMS's own repeats
-    assert report.level == "poisoning likely" and "contradicts" in report.verdict
+    (finding,) = report.findings
+    assert (finding.kind, finding.level, finding.source, finding.target) == (
+        "flood",
+        LEVELS[2],
+        "spam",
+        "ham",
+    )
+    assert set(finding.rows) == set(flood.rows) and 0 < finding.false_alarm <= 0.01
+    assert report.level == "poisoning likely" and "near-duplicate flood: 45 near-copies" in report.verdict
 
 
-def test_clean_data_without_floods_or_issues_has_no_sign() -> None:
+def test_clean_data_without_floods_or_issues_has_no_evidence() -> None:
     spam = ["win cash prize now", "win free cash", "free prize now win", "cash prize win free"]
     ham = ["see you at lunch", "lunch at noon see you", "see you soon at lunch", "meet you at lunch"]
     data = Dataset(spam + ham, [1] * 4 + [0] * 4, ("ham", "spam"))
     report = scan(data, detectors=["duplicate_flood", "nb_influence"])
-    assert report.level == LEVELS[0] and report.verdict.startswith("no sign of poisoning")
-    assert report.suspicious == () and report.label_issues == () and not report.has_ground_truth
+    assert report.level == LEVELS[0] and report.verdict.startswith("no evidence of poisoning")
+    assert report.suspicious == () and report.label_issues == () and report.findings == ()
+    assert not report.has_ground_truth
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -131,22 +150,26 @@ def test_any_detector_with_suspected_triggers_feeds_the_report(
     assert trigger.rows == (0,) and trigger.detector == "fake_trigger"
     (run,) = report.runs
     assert not run.own_flags and run.flags.tolist() == outlier_flags(run.scores).tolist()
-    assert report.level == "poisoning likely" and "'cash'" in report.verdict
+    assert report.level == "poisoning likely" and "backdoor trigger 'cash'" in report.verdict
+    (finding,) = report.findings
+    assert (finding.kind, finding.trigger, finding.false_alarm, finding.rows) == (
+        "backdoor_trigger",
+        "cash",
+        1e-9,
+        (0,),
+    )
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _WeakFake(_Fake):
-    """The same stand-in, with a trigger that is significant but not strongly so."""
-
-    p_value: float = 1e-3
-
-
-def test_a_weakly_supported_trigger_only_suggests_review(
-    small_dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("p_value", "level"), [(0.005, LEVELS[2]), (0.05, LEVELS[1]), (0.5, LEVELS[0])])
+def test_a_trigger_finding_level_follows_its_false_alarm(
+    small_dataset: Dataset, monkeypatch: pytest.MonkeyPatch, p_value: float, level: str
 ) -> None:
-    monkeypatch.setitem(DETECTORS._items, "fake_trigger", _WeakFake)
+    weak = dataclasses.make_dataclass(
+        "_Weak", [("p_value", float, p_value)], bases=(_Fake,), frozen=True, kw_only=True
+    )
+    monkeypatch.setitem(DETECTORS._items, "fake_trigger", weak)
     report = scan(small_dataset, detectors=["fake_trigger"])
-    assert report.level == "review suggested" and "weakly suspected trigger(s) ('cash')" in report.verdict
+    assert report.level == level and len(report.findings) == (level != LEVELS[0])
 
 
 def test_outlier_rule() -> None:
@@ -197,7 +220,7 @@ def test_one_disputed_row_in_tiny_data_asks_for_review_not_alarm() -> None:
     report = scan(data, detectors=["nb_influence"])
     assert report.label_issues == (3,)
     assert report.level == "review suggested"
-    assert "1 corroborated label issues (12.5% of rows)" in report.verdict
+    assert "label flipping 'spam' -> 'ham': 1 rows (12.5%)" in report.verdict
 
 
 def _without_timings(report: Any) -> dict[str, Any]:

@@ -140,7 +140,7 @@ def _short(text: str, width: int = 70) -> str:
 
 
 def render(report: Any, html_path: str | None) -> None:
-    """Print the report for people."""
+    """Print the report for people: the verdict and findings first, detector details after."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -154,40 +154,66 @@ def render(report: Any, html_path: str | None) -> None:
         f"victim {report.settings['victim']} ({report.settings['features']}); seed "
         f"{report.settings['random_state']}; {report.seconds:.1f} s"
     )
-    if report.triggers:
-        table = Table(title="Suspected triggers", title_justify="left")
-        for column in ("Trigger", "Score", "Rows", "Label", "Detector"):
-            table.add_column(column, justify="right" if column in ("Score", "Rows") else "left")
-        for trigger in report.triggers[:10]:
+    style = ("green", "yellow", "red")[LEVELS.index(report.level)]
+    console.print(f"[bold {style}]Verdict: {escape(report.verdict)}[/bold {style}]")
+    if report.findings:
+        table = Table(title="Findings", title_justify="left")
+        table.add_column("Level")
+        table.add_column("Kind")
+        table.add_column("Rows", justify="right")
+        table.add_column("Chance if clean", justify="right")
+        table.add_column("What", overflow="fold")
+        for finding in report.findings:
+            chance = "rule" if finding.false_alarm != finding.false_alarm else f"{finding.false_alarm:.1g}"
             table.add_row(
-                escape(trigger.text),
-                f"{trigger.score:.3g}",
-                str(len(trigger.rows)),
-                escape(trigger.label or ""),
-                trigger.detector,
+                "likely" if finding.level == LEVELS[2] else "review",
+                finding.kind,
+                str(len(finding.rows)),
+                chance,
+                escape(finding.summary),
             )
         console.print(table)
-    else:
-        console.print("Suspected triggers: none.")
     if report.suspicious:
         flagged = report.settings["n_suspicious"]
-        table = Table(
-            title=f"Suspicious rows: top {len(report.suspicious)} of {flagged} flagged", title_justify="left"
-        )
-        for column in ("#", "Id", "Label", "Text", "Why"):
-            table.add_column(column, justify="right" if column == "#" else "left")
+        table = Table(title=f"Flagged rows: top {len(report.suspicious)} of {flagged}", title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("Id", overflow="fold")
+        table.add_column("Label")
+        table.add_column("Finding")
+        table.add_column("Text", overflow="fold", ratio=2)
+        table.add_column("Why", overflow="fold", ratio=3)
         for rank, row in enumerate(report.suspicious, start=1):
             more = f" (+{len(row.reasons) - 1} more)" if len(row.reasons) > 1 else ""
             table.add_row(
                 str(rank),
                 escape(row.id),
                 escape(row.label),
+                row.finding,
                 escape(_short(row.text)),
-                escape(f"{row.detectors[0]}: {row.reasons[0]}{more}"),
+                escape(f"{row.reasons[0]}{more}"),
             )
         console.print(table)
     else:
-        console.print("Suspicious rows: none flagged.")
+        console.print("Flagged rows: none.")
+    console.print("[bold]Details[/bold]")
+    if report.triggers:
+        table = Table(title="Suspected triggers", title_justify="left")
+        for column in ("Trigger", "Score", "Rows", "Label", "p", "Detector"):
+            table.add_column(column, justify="right" if column in ("Score", "Rows", "p") else "left")
+        for trigger in report.triggers[:10]:
+            table.add_row(
+                escape(trigger.text),
+                f"{trigger.score:.3g}",
+                str(len(trigger.rows)),
+                escape(trigger.label or ""),
+                f"{max(trigger.p_value, trigger.template_p_value):.1g}"
+                if trigger.template_p_value == trigger.template_p_value
+                else f"{trigger.p_value:.1g}",
+                trigger.detector,
+            )
+        console.print(table)
+    else:
+        console.print("Suspected triggers: none.")
     issues = report.label_issues
     if issues:
         shown = ", ".join(report.ids[row] for row in issues[:15])
@@ -202,7 +228,7 @@ def render(report: Any, html_path: str | None) -> None:
         table = Table(title="Near-duplicate floods", title_justify="left")
         for column in ("Rows", "Label", "The rest of the data says", "Example"):
             table.add_column(column, justify="right" if column == "Rows" else "left")
-        for flood in report.floods[:10]:
+        for flood in sorted(report.floods, key=lambda f: (not f.contradicted, -len(f.rows)))[:10]:
             says = (
                 f"{flood.rest_label} ({len(flood.rows) - flood.rest_agrees} of {len(flood.rows)} contradict)"
             )
@@ -215,8 +241,6 @@ def render(report: Any, html_path: str | None) -> None:
     _render_detectors(console, report)
     for name, reason in report.skipped:
         console.print(f"Skipped {name}: {escape(reason)}")
-    style = ("green", "yellow", "red")[LEVELS.index(report.level)]
-    console.print(f"[bold {style}]Verdict: {escape(report.verdict)}[/bold {style}]")
     if html_path:
         console.print(f"HTML report written to {escape(html_path)}.")
 

@@ -25,6 +25,14 @@ from poisonlab._params import fail
 from poisonlab.data.dataset import Dataset
 from poisonlab.detectors import DETECTORS, Detector, Findings
 from poisonlab.detectors.base import check_scores
+from poisonlab.experiments.findings import (
+    LEVELS,
+    Finding,
+    flood_finding,
+    label_flip_findings,
+    trigger_finding,
+    verdict_of,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -35,11 +43,6 @@ OUTLIER_Z = 3.5
 MIN_ALARM_ROWS = 3
 """Fewest corroborated label issues that can make poisoning likely: on a tiny dataset one
 disputed row is already a large share, and is better reviewed than alarmed on."""
-LEVELS = ("no sign of poisoning", "review suggested", "poisoning likely")
-STRONG_TRIGGER_P = 1e-6
-"""A suspected trigger makes poisoning likely only at this adjusted p-value or below. Planted
-rare-token and phrase triggers at 1 % of SMS score about 1e-75 and 1e-57; the strongest token on
-the clean corpus (a genuine spam template, 'an urgent') scores 2e-4, and is left for review."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +95,9 @@ class DetectorRun:
 class SuspectedTrigger:
     """A token or phrase a detector suspects of being a backdoor trigger.
 
-    `rows` carry it; `p_value` is the detector's, when it gives one (NaN otherwise).
+    `rows` carry it; `explained_rows` are labelled against their text because of it (when the
+    detector says); `p_value` and `template_p_value` are the detector's, when it gives them
+    (NaN otherwise).
     """
 
     text: str
@@ -101,11 +106,13 @@ class SuspectedTrigger:
     label: str | None
     detector: str
     p_value: float = float("nan")
+    explained_rows: tuple[int, ...] = ()
+    template_p_value: float = float("nan")
 
 
 @dataclasses.dataclass(frozen=True)
 class SuspiciousRow:
-    """A row at least one detector flagged, with every flagging detector's reason."""
+    """A row a finding names: its finding's kind and level, and every reason, the finding's first."""
 
     row: int
     id: str
@@ -114,6 +121,8 @@ class SuspiciousRow:
     score: float
     detectors: tuple[str, ...]
     reasons: tuple[str, ...]
+    finding: str = ""
+    level: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +137,9 @@ class FloodSummary:
     other_labels: int
     rest_label: str
     rest_agrees: int
+    contradiction: float = float("nan")
+    """Median over its rows of the log-odds, by that Naive Bayes, of the best other class over
+    the flood's label: above 0 the rest of the data reads the flood as another class."""
 
     @property
     def contradicted(self) -> bool:
@@ -148,6 +160,7 @@ class ScanReport:
     triggers: tuple[SuspectedTrigger, ...]
     floods: tuple[FloodSummary, ...]
     label_issues: tuple[int, ...]
+    findings: tuple[Finding, ...]
     suspicious: tuple[SuspiciousRow, ...]
     level: str
     verdict: str
@@ -191,6 +204,7 @@ class ScanReport:
             "triggers": [dataclasses.asdict(t) | {"rows": list(t.rows)} for t in self.triggers],
             "floods": [dataclasses.asdict(f) | {"rows": list(f.rows)} for f in self.floods],
             "label_issues": list(self.label_issues),
+            "findings": [finding.to_dict() for finding in self.findings],
             "suspicious": [
                 dataclasses.asdict(s) | {"detectors": list(s.detectors), "reasons": list(s.reasons)}
                 for s in self.suspicious
@@ -301,12 +315,16 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
         rows: Any = item[2] if len(item) > 2 else ()
         label: Any = None
         p_value: Any = None
+        explained: Any = None
+        template: Any = None
     else:
         text = _field(item, "text", "trigger", "ngram", "token", "phrase")
         score = _field(item, "score", "suspicion", "statistic")
         rows = _field(item, "rows", "row_indices", "carriers")
         label = _field(item, "label", "target", "target_class", "class_")
         p_value = _field(item, "p_value", "pvalue")
+        explained = _field(item, "explained_rows")
+        template = _field(item, "template_p_value")
     if isinstance(text, (tuple, list)):
         text = " ".join(str(t) for t in text)
     label_name = dataset.classes[int(label)] if isinstance(label, (int, np.integer)) else label
@@ -318,6 +336,8 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
         label_name,
         detector,
         float(p_value) if p_value is not None else float("nan"),
+        tuple(int(r) for r in np.asarray(explained if explained is not None else (), dtype=np.int64).ravel()),
+        float(template) if template is not None else float("nan"),
     )
 
 
@@ -412,8 +432,9 @@ def scan(
     outlier_only = {
         run.name for run in runs if LABEL_ISSUE_TARGET not in run.targets and run.name not in summarised
     }
-    suspicious, n_suspicious = _rank(dataset, runs, top, outlier_only)
-    level, verdict = _verdict(len(dataset), runs, triggers, floods, label_issues, alarm_rate)
+    findings = _findings(dataset, triggers, floods, label_issues, alarm_rate)
+    suspicious, n_suspicious = _rank(dataset, runs, top, outlier_only, findings)
+    level, verdict = verdict_of(findings, len(runs))
     return ScanReport(
         data=dataset.name or "data",
         n_rows=len(dataset),
@@ -424,6 +445,7 @@ def scan(
         triggers=tuple(triggers),
         floods=tuple(floods),
         label_issues=label_issues,
+        findings=tuple(findings),
         suspicious=tuple(suspicious),
         level=level,
         verdict=verdict,
@@ -554,6 +576,7 @@ def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
     for flood, rows, joint in zip(found, groups, judgements):
         guess = joint.argmax(axis=1)
         common = int(np.bincount(guess, minlength=len(dataset.classes)).argmax())
+        against = np.full(rows.size, int(flood.label))
         judged.append(
             FloodSummary(
                 rows=tuple(rows.tolist()),
@@ -562,9 +585,26 @@ def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
                 other_labels=int(flood.other_labels),
                 rest_label=dataset.classes[common],
                 rest_agrees=int((guess == flood.label).sum()),
+                contradiction=float(np.median(log_odds_against(joint, against))),
             )
         )
     return judged
+
+
+def log_odds_against(joint: FloatArray, labels: IntArray) -> FloatArray:
+    """Per row, the log-odds of the most likely class other than its label over its label.
+
+    Examples
+    --------
+    >>> log_odds_against(np.log(np.array([[0.9, 0.1], [0.2, 0.8]])), np.array([1, 1])).round(2).tolist()
+    [2.2, -1.39]
+    """
+    rows = np.arange(labels.size)
+    own = joint[rows, labels]
+    others = joint.copy()
+    others[rows, labels] = -np.inf
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.nan_to_num(others.max(axis=1) - own, nan=0.0), dtype=np.float64)
 
 
 def _label_issues(runs: Sequence[DetectorRun]) -> tuple[int, ...]:
@@ -598,26 +638,43 @@ def corroborated_flags(runs: Sequence[DetectorRun], outlier_only: set[str]) -> d
 
 
 def _rank(
-    dataset: Dataset, runs: Sequence[DetectorRun], top: int, outlier_only: set[str]
+    dataset: Dataset,
+    runs: Sequence[DetectorRun],
+    top: int,
+    outlier_only: set[str],
+    findings: Sequence[Finding],
 ) -> tuple[list[SuspiciousRow], int]:
-    """The `top` flagged rows, most suspicious first, and how many rows were flagged.
+    """The `top` rows the findings name, most suspicious first, and how many they name.
 
-    Rows rank by the sum, over flagging detectors, of the row's score percentile within that
-    detector (so agreeing detectors and extreme scores rank high); outlier-only detectors count
-    where another detector flags the row too (`corroborated_flags`)."""
-    if not runs:
-        return [], 0
+    Rows of a "poisoning likely" finding come before rows of a "review suggested" one; within a
+    level, rows rank by the sum, over flagging detectors, of the row's score percentile within
+    that detector (so agreeing detectors and extreme scores rank high); outlier-only detectors
+    count where another detector flags the row too (`corroborated_flags`). A row's reasons lead
+    with its finding's evidence, then each flagging detector's reason."""
     n = len(dataset)
-    flags = corroborated_flags(runs, outlier_only)
+    flags = corroborated_flags(runs, outlier_only) if runs else {}
     combined = np.zeros(n)
+    percentile: dict[str, FloatArray] = {}
     for run in runs:
         if flags[run.name].any():  # a score's percentile: the share of scores at or below it
-            combined += flags[run.name] * (np.searchsorted(np.sort(run.scores), run.scores, side="right") / n)
-    rows = np.flatnonzero(combined > 0)
-    rows = rows[np.argsort(-combined[rows], kind="stable")]
+            percentile[run.name] = np.searchsorted(np.sort(run.scores), run.scores, side="right") / n
+            combined += flags[run.name] * percentile[run.name]
+    finding_of: dict[int, Finding] = {}
+    for finding in sorted(findings, key=lambda f: -LEVELS.index(f.level)):
+        for row in finding.rows:
+            finding_of.setdefault(int(row), finding)
+    rows = np.fromiter(finding_of, dtype=np.int64, count=len(finding_of))
+    strength = np.array([LEVELS.index(finding_of[int(r)].level) for r in rows.tolist()], dtype=np.float64)
+    rows = rows[np.lexsort((rows, -combined[rows], -strength))]
     ranked = []
     for row in rows[:top].tolist():
-        flagging = [run for run in runs if flags[run.name][row]]
+        flagging = sorted(
+            (run for run in runs if flags[run.name][row]), key=lambda run: -percentile[run.name][row]
+        )
+        finding = finding_of[row]
+        own = [f"{run.name}: {run.reasons[row] or 'flagged'}" for run in flagging]
+        # a label issue is best told by the detector most sure of it; a trigger or flood by itself
+        lead = own[:1] if finding.kind == "label_flip" and own else [finding.evidence[0]]
         ranked.append(
             SuspiciousRow(
                 row=row,
@@ -626,55 +683,71 @@ def _rank(
                 label=dataset.classes[int(dataset.labels[row])],
                 score=float(combined[row]),
                 detectors=tuple(run.name for run in flagging),
-                reasons=tuple(run.reasons[row] or f"flagged by {run.name}" for run in flagging),
+                reasons=(*lead, *(reason for reason in own if reason not in lead)),
+                finding=finding.kind,
+                level=finding.level,
             )
         )
     return ranked, int(rows.size)
 
 
-def _verdict(
-    n_rows: int,
-    runs: Sequence[DetectorRun],
+def _findings(
+    dataset: Dataset,
     triggers: Sequence[SuspectedTrigger],
     floods: Sequence[FloodSummary],
     label_issues: Sequence[int],
     alarm_rate: float,
-) -> tuple[str, str]:
-    evidence: list[str] = []
-    likely = False
-    if triggers:
-        strong = [t for t in triggers if t.p_value is not None and t.p_value <= STRONG_TRIGGER_P]
-        likely = bool(strong)
-        shown = ", ".join(repr(t.text) for t in (strong or list(triggers))[:3])
-        kind = f"{len(strong)} strongly " if strong else f"{len(triggers)} weakly "
-        evidence.append(f"{kind}suspected trigger(s) ({shown})")
-    if label_issues:
-        share = len(label_issues) / n_rows
-        likely = likely or (share >= alarm_rate and len(label_issues) >= MIN_ALARM_ROWS)
-        evidence.append(f"{len(label_issues)} corroborated label issues ({share:.1%} of rows)")
-    contradicted = [f for f in floods if f.contradicted]
-    if contradicted:
-        likely = True
-        evidence.append(
-            f"{len(contradicted)} near-duplicate flood(s) whose label the rest of the data contradicts "
-            f"({sum(len(f.rows) for f in contradicted)} rows)"
+) -> list[Finding]:
+    """Typed findings (see `poisonlab.experiments.findings`): triggers, contradicted floods
+    (named a dictionary attack when their messages are word lists) and label flipping by
+    direction, each row named by the first finding that claims it."""
+    from poisonlab.detectors.nb_influence import leave_one_out_joint
+    from poisonlab.detectors.word_counts import word_counts
+
+    if not (triggers or any(f.contradicted for f in floods) or label_issues):
+        return []
+    counted = word_counts(dataset)
+    matrix = counted.rows()
+    labels = dataset.labels
+    joint = leave_one_out_joint(matrix, labels, len(dataset.classes))
+    others = joint.copy()
+    others[np.arange(labels.size), labels] = -np.inf
+    reads_as = others.argmax(axis=1)  # each row's most likely class other than its label
+    found: list[Finding] = []
+    for trigger in triggers:
+        explained = np.asarray(trigger.explained_rows or trigger.rows, dtype=np.int64)
+        source = (
+            dataset.classes[int(np.bincount(reads_as[explained], minlength=len(dataset.classes)).argmax())]
+            if explained.size
+            else None
         )
-    # Floods the rest of the data agrees with are repetition (campaigns, mailing lists), and
-    # outlier-only detectors corroborate: neither is evidence of poisoning on its own.
-    if not runs:
-        return LEVELS[0], "no detector could run on this data"
-    level = LEVELS[2] if likely else LEVELS[1] if evidence else LEVELS[0]
-    return level, f"{level}: " + (
-        "; ".join(evidence)
-        if evidence
-        else f"{len(runs)} detectors found no trigger, contradicted flood or label issue"
-    )
+        finding = trigger_finding(trigger, source)
+        if finding is not None:
+            found.append(finding)
+    if floods:
+        in_flood = np.zeros(labels.size, dtype=bool)
+        for flood in floods:
+            in_flood[list(flood.rows)] = True
+        alone = np.flatnonzero(~in_flood)
+        _, first = np.unique(counted.text_of_row[alone], return_index=True)  # one row per distinct text
+        null = log_odds_against(joint[alone[first]], labels[alone[first]])
+        words = np.diff(matrix.indptr).astype(np.int64)
+        median_words = float(np.median(words)) if words.size else 0.0
+        for flood in floods:
+            finding = flood_finding(flood, null, len(floods), median_words, words)
+            if finding is not None:
+                found.append(finding)
+    claimed = {row for finding in found for row in finding.rows}
+    rest = [row for row in label_issues if row not in claimed]
+    found.extend(label_flip_findings(rest, reads_as, labels, dataset.classes, alarm_rate, MIN_ALARM_ROWS))
+    return found
 
 
 __all__ = [
     "LEVELS",
     "DetectionQuality",
     "DetectorRun",
+    "Finding",
     "FloodSummary",
     "ScanReport",
     "SuspectedTrigger",

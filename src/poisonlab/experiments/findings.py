@@ -1,0 +1,289 @@
+"""Typed findings: what kind of poisoning a scan found, on which rows, how sure, and why.
+
+A scan's detectors give scores, flags, suspected triggers and near-duplicate floods. A
+`Finding` turns that into something a person can act on: its kind (a backdoor trigger, label
+flipping from one class to another, a near-duplicate flood, a dictionary attack), the rows it
+names, its evidence in plain words, and an estimate of how often clean data like this would
+produce a finding this strong (`false_alarm`), computed from the data itself:
+
+- backdoor trigger: the trigger test's p-value, Bonferroni-adjusted over every word, n-gram and
+  target class tested, with near-copies of one template counted once (see
+  `poisonlab.detectors.trigger_mining`); the larger of the per-row and per-template values;
+- near-duplicate flood: a flood is one template, so it is as surprising as one message labelled
+  against the rest of the data as strongly: the share of the data's other distinct messages
+  whose leave-one-out Naive Bayes contradicts their label at least as strongly, counted with
+  ``(1 + k) / (1 + n)``, times the number of floods tested;
+- label flipping: no null distribution separates planted flips from a corpus's natural label
+  noise (both are rows a model reads as another class), so its level follows a stated rule
+  instead: corroborated label issues in one direction of at least ``alarm_rate`` of the rows
+  (default 2 %) make poisoning likely; fewer ask for review. Its `false_alarm` is NaN.
+
+Levels follow one stated rule for every estimate: at most `LIKELY_FALSE_ALARM` (1 %) makes
+poisoning likely, at most `REVIEW_FALSE_ALARM` (10 %) suggests review, and a weaker finding is
+not reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+KINDS = {
+    "backdoor_trigger": "backdoor trigger",
+    "label_flip": "label flipping",
+    "flood": "near-duplicate flood",
+    "dictionary": "dictionary attack",
+}
+"""Finding kinds and how people read them."""
+LEVELS = ("no evidence of poisoning", "review suggested", "poisoning likely")
+LIKELY_FALSE_ALARM = 0.01
+REVIEW_FALSE_ALARM = 0.1
+DICTIONARY_LENGTH = 3.0
+"""A contradicted flood whose messages hold at least this many times the data's median number
+of distinct words is named a dictionary attack: Nelson et al.'s messages are long word lists."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One kind of poisoning a scan found.
+
+    Attributes
+    ----------
+    kind : str
+        A key of `KINDS`.
+    level : str
+        ``"poisoning likely"`` or ``"review suggested"``.
+    summary : str
+        One line for people.
+    rows : tuple of int
+        The rows it names (positions in the scanned data), most telling first.
+    false_alarm : float
+        Estimated chance that clean data like this gives a finding at least this strong
+        (NaN where the level follows a stated rule instead; see the module docstring).
+    evidence : tuple of str
+        Why, in plain words, most informative first.
+    source, target : str or None
+        The class the rows read as, and the label they carry.
+    trigger : str or None
+        For a backdoor trigger, the token or phrase.
+
+    Examples
+    --------
+    >>> f = Finding("backdoor_trigger", LEVELS[2], "trigger 'cf'", (3, 7), 1e-9, ("45 of 45 rows",))
+    >>> round(f.confidence, 6), f.to_dict()["kind"]
+    (1.0, 'backdoor_trigger')
+    """
+
+    kind: str
+    level: str
+    summary: str
+    rows: tuple[int, ...]
+    false_alarm: float
+    evidence: tuple[str, ...]
+    source: str | None = None
+    target: str | None = None
+    trigger: str | None = None
+
+    @property
+    def confidence(self) -> float:
+        """``1 - false_alarm`` (NaN where the level follows a stated rule)."""
+        return 1.0 - self.false_alarm
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (NaN becomes None)."""
+        out = dataclasses.asdict(self) | {"rows": list(self.rows), "evidence": list(self.evidence)}
+        for key in ("false_alarm",):
+            if isinstance(out[key], float) and math.isnan(out[key]):
+                out[key] = None
+        out["confidence"] = None if out["false_alarm"] is None else 1.0 - out["false_alarm"]
+        return out
+
+
+def level_of(false_alarm: float) -> str | None:
+    """The level a false-alarm estimate earns, or None when it is too weak to report.
+
+    Examples
+    --------
+    >>> level_of(1e-5), level_of(0.05), level_of(0.5)
+    ('poisoning likely', 'review suggested', None)
+    """
+    if false_alarm <= LIKELY_FALSE_ALARM:
+        return LEVELS[2]
+    if false_alarm <= REVIEW_FALSE_ALARM:
+        return LEVELS[1]
+    return None
+
+
+def empirical_false_alarm(strength: float, null: FloatArray, tests: int) -> float:
+    """``tests * (1 + k) / (1 + n)``, capped at 1: `k` of the `n` null strengths are at least
+    `strength` (the permutation-test estimate, Bonferroni over `tests`).
+
+    Examples
+    --------
+    >>> empirical_false_alarm(5.0, np.array([0.0, 1.0, 6.0]), 2)
+    1.0
+    >>> empirical_false_alarm(5.0, np.zeros(999), 2)
+    0.002
+    """
+    values = np.asarray(null, dtype=np.float64)
+    at_least = int(np.count_nonzero(values >= strength))
+    return float(min(1.0, tests * (1 + at_least) / (1 + values.size)))
+
+
+def trigger_finding(trigger: Any, source: str | None) -> Finding | None:
+    """A backdoor-trigger finding from a scan's suspected trigger, or None if too weak."""
+    false_alarm = max(_number(trigger.p_value), _number(getattr(trigger, "template_p_value", math.nan)))
+    if math.isnan(false_alarm):
+        return None
+    level = level_of(false_alarm)
+    if level is None:
+        return None
+    explained = tuple(getattr(trigger, "explained_rows", ()) or trigger.rows)
+    rows = trigger.rows if len(explained) * 2 > len(trigger.rows) else explained
+    reads = (
+        f" though the rest of their text reads {source!r}" if source else " against the rest of their text"
+    )
+    return Finding(
+        kind="backdoor_trigger",
+        level=level,
+        summary=f"backdoor trigger {trigger.text!r}: {len(explained)} rows labelled {trigger.label!r}{reads}",
+        rows=tuple(rows),
+        false_alarm=false_alarm,
+        evidence=(
+            f"carries {trigger.text!r}: {len(explained)} of the {len(trigger.rows)} rows carrying it are "
+            f"labelled {trigger.label!r}{reads}; chance in clean data ≤ {false_alarm:.1g}",
+        ),
+        source=source,
+        target=trigger.label,
+        trigger=trigger.text,
+    )
+
+
+def flood_finding(
+    flood: Any, null: FloatArray, tests: int, median_words: float, words: IntArray
+) -> Finding | None:
+    """A flood or dictionary-attack finding from a contradicted flood, or None if too weak."""
+    if not flood.contradicted:
+        return None
+    false_alarm = empirical_false_alarm(flood.contradiction, null, tests)
+    level = level_of(false_alarm)
+    if level is None:
+        return None
+    rows = tuple(flood.rows)
+    long_rows = float(np.median(words[list(rows)])) >= DICTIONARY_LENGTH * max(median_words, 1.0)
+    kind = "dictionary" if long_rows else "flood"
+    what = "word-list messages" if long_rows else "near-copies of one message"
+    contradicting = len(rows) - flood.rest_agrees
+    return Finding(
+        kind=kind,
+        level=level,
+        summary=(
+            f"{KINDS[kind]}: {len(rows)} {what} labelled {flood.label!r}; the rest of the data reads "
+            f"{contradicting} of them as {flood.rest_label!r}"
+        ),
+        rows=rows,
+        false_alarm=false_alarm,
+        evidence=(
+            f"one of {len(rows)} {what} labelled {flood.label!r} that a model trained on the rest of the "
+            f"data reads as {flood.rest_label!r} (log-odds {flood.contradiction:.1f}); chance in clean data "
+            f"≤ {false_alarm:.1g}",
+        ),
+        source=flood.rest_label,
+        target=flood.label,
+    )
+
+
+def label_flip_findings(
+    rows: Sequence[int],
+    reads_as: IntArray,
+    labels: IntArray,
+    classes: Sequence[str],
+    alarm_rate: float,
+    min_rows: int,
+) -> list[Finding]:
+    """Label-flipping findings, one per direction (reads as -> labelled), biggest first."""
+    n = labels.size
+    chosen = np.asarray(rows, dtype=np.int64)
+    found = []
+    for source in range(len(classes)):
+        for target in range(len(classes)):
+            if source == target:
+                continue
+            mine = chosen[(reads_as[chosen] == source) & (labels[chosen] == target)]
+            if not mine.size:
+                continue
+            likely = mine.size >= max(min_rows, alarm_rate * n)
+            found.append(
+                Finding(
+                    kind="label_flip",
+                    level=LEVELS[2] if likely else LEVELS[1],
+                    summary=(
+                        f"label flipping {classes[source]!r} -> {classes[target]!r}: {mine.size} rows "
+                        f"({mine.size / n:.1%}) labelled {classes[target]!r} read as {classes[source]!r}"
+                    ),
+                    rows=tuple(mine.tolist()),
+                    false_alarm=math.nan,
+                    evidence=(
+                        f"labelled {classes[target]!r}, reads as {classes[source]!r} to two or more "
+                        f"label-issue detectors, as {mine.size / n:.1%} of rows do ("
+                        + ("over" if likely else "under")
+                        + f" the {alarm_rate:.0%} of rows that natural label noise is allowed)",
+                    ),
+                    source=classes[source],
+                    target=classes[target],
+                )
+            )
+    return sorted(found, key=lambda f: -len(f.rows))
+
+
+def _number(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number
+
+
+def verdict_of(findings: Sequence[Finding], n_detectors: int) -> tuple[str, str]:
+    """The scan's level and one-line verdict from its findings.
+
+    Examples
+    --------
+    >>> verdict_of([], 7)[1]
+    'no evidence of poisoning: 7 detectors found no trigger, contradicted flood or label issue'
+    """
+    if not n_detectors:
+        return LEVELS[0], f"{LEVELS[0]}: no detector could run on this data"
+    if not findings:
+        return LEVELS[0], (
+            f"{LEVELS[0]}: {n_detectors} detectors found no trigger, contradicted flood or label issue"
+        )
+    level = max((f.level for f in findings), key=LEVELS.index)
+    ordered = sorted(findings, key=lambda f: (-LEVELS.index(f.level), -len(f.rows)))
+    return level, f"{level}: " + "; ".join(f.summary for f in ordered[:4]) + (
+        f"; and {len(ordered) - 4} more findings" if len(ordered) > 4 else ""
+    )
+
+
+__all__ = [
+    "DICTIONARY_LENGTH",
+    "KINDS",
+    "LEVELS",
+    "LIKELY_FALSE_ALARM",
+    "REVIEW_FALSE_ALARM",
+    "Finding",
+    "empirical_false_alarm",
+    "flood_finding",
+    "label_flip_findings",
+    "level_of",
+    "trigger_finding",
+    "verdict_of",
+]
