@@ -10,7 +10,7 @@ For each corpus (a bundled name or a data file):
    backdoor with a rare token, a phrase and a common word, a 1 % dictionary attack and a 1 %
    near-duplicate flood. Per attack: the share of runs called "poisoning likely", and the share
    in which the kind of poisoning was named (a strongly suspected trigger equal to the planted
-   one for backdoors; label flipping for flips; a flood or a dictionary attack for those).
+   one or a part of it for backdoors; label flipping for flips; a flood or a dictionary attack for those).
 
 Token choices follow stated rules, never a corpus: the rare token is the first of Kurita et al.
 (2020)'s rare tokens (cf, mn, bb, tq, mb) absent from the training split; the common word is the
@@ -81,9 +81,12 @@ def kinds(report: ScanReport) -> set[str]:
 
 def named_right(report: ScanReport, kind: str, attack: Attack) -> bool:
     """Whether the report calls the planted kind likely (for backdoors, the planted trigger itself)."""
-    if kind == "backdoor_trigger":
+    if kind == "backdoor_trigger":  # the planted trigger, or a part of it (a phrase's last words)
         planted = " ".join(str(attack.get_params()["trigger"]).lower().split())
-        return any(f.kind == kind and f.level == LIKELY and f.trigger == planted for f in report.findings)
+        return any(
+            f.kind == kind and f.level == LIKELY and f" {f.trigger} " in f" {planted} "
+            for f in report.findings
+        )
     return kind in kinds(report)
 
 

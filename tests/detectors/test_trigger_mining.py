@@ -12,7 +12,7 @@ from sklearn.naive_bayes import MultinomialNB
 
 from poisonlab import metrics
 from poisonlab._errors import ParameterError
-from poisonlab.attacks import Backdoor, Poisoned
+from poisonlab.attacks import Backdoor, LabelFlip, Poisoned
 from poisonlab.data import Dataset
 from poisonlab.detectors import DETECTORS, TriggerMining
 from poisonlab.detectors.trigger_mining import (
@@ -115,6 +115,30 @@ def test_clean_data_has_no_significant_trigger(sms_split: tuple[Dataset, Dataset
     assert not miner.findings(sms_split[0]).flags.any()
     ranked = miner.suspected_triggers(sms_split[0], significant=False, top=3)
     assert len(ranked) == 3 and ranked[0].score >= ranked[1].score >= ranked[2].score
+
+
+@pytest.mark.parametrize("strategy", ["targeted", "random"])
+def test_pure_label_flips_give_no_trigger(sms_split: tuple[Dataset, Dataset], strategy: str) -> None:
+    """Flipped rows carry a class's words as often as its other rows do: with the null rate
+    taken from rows without the word, no word explains them (the old global base rate made
+    'call', 'from' and 'or' strongly suspected)."""
+    flipped = LabelFlip(strategy=strategy, rate=0.1).apply(sms_split[0], random_state=0)
+    miner = TriggerMining()
+    assert miner.suspected_triggers(flipped.poisoned) == []
+    ranked = miner.suspected_triggers(flipped.poisoned, significant=False)
+    assert all(t.p_value > 0.001 for t in ranked if t.token in {"call", "from", "or", "to"})
+    assert all(t.p_value > 1e-6 or t.share < 0.5 for t in ranked)
+
+
+def test_a_template_counts_once(sms_split: tuple[Dataset, Dataset]) -> None:
+    """Five near-copies of one spam template that reads as ham are one observation, not five."""
+    template = "please call 0871240{} immediately as there is an urgent message waiting for you"
+    copies = Dataset([template.format(1000 + i) for i in range(5)], [1] * 5, sms_split[0].classes)
+    data = sms_split[0].concat(copies)
+    found = TriggerMining().suspected_triggers(data, significant=False)
+    strongest = next(t for t in found if set(t.explained_rows) >= set(range(len(data) - 5, len(data))))
+    assert strongest.template_p_value > 0.001 >= strongest.p_value or strongest.p_value > 0.001
+    assert all(t.template_p_value > 0.001 for t in TriggerMining().suspected_triggers(data))
 
 
 def test_deterministic(rare_backdoor: Poisoned) -> None:

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from poisonlab._errors import DataError, ParameterError
-from poisonlab.attacks import Backdoor, LabelFlip, Poisoned
+from poisonlab.attacks import Backdoor, DictionaryAttack, Flood, LabelFlip, Poisoned
 from poisonlab.data import Dataset
 from poisonlab.detectors import DETECTORS, Detector
+from poisonlab.experiments.findings import KINDS
 from poisonlab.experiments.scan import LEVELS, outlier_flags, scan
 from poisonlab.experiments.scan_html import render_scan_html, write_scan_html
 
@@ -107,6 +108,24 @@ def test_a_duplicate_flood_that_the_data_contradicts_makes_poisoning_likely(
     )
     assert set(finding.rows) == set(flood.rows) and 0 < finding.false_alarm <= 0.01
     assert report.level == "poisoning likely" and "near-duplicate flood: 45 near-copies" in report.verdict
+
+
+@pytest.mark.parametrize(
+    ("attack", "kind"), [(Flood(rate=0.01), "flood"), (DictionaryAttack(rate=0.01), "dictionary")]
+)
+def test_a_flood_or_dictionary_attack_is_named(
+    sms_split: tuple[Dataset, Dataset], attack: Any, kind: str
+) -> None:
+    out = attack.apply(sms_split[0], random_state=0)
+    report = scan(out.poisoned, detectors=["duplicate_flood"], is_poison=out.is_poison)
+    (finding,) = [f for f in report.findings if f.level == LEVELS[2]]
+    assert finding.kind == kind and set(finding.rows) == set(out.poison_rows.tolist())
+    assert report.level == LEVELS[2] and report.verdict.startswith(f"poisoning likely: {KINDS[kind]}")
+
+
+def test_pure_label_flips_are_named_label_flipping_not_a_trigger(flipped_report: Any) -> None:
+    assert {f.kind for f in flipped_report.findings} == {"label_flip"}
+    assert flipped_report.triggers == ()
 
 
 def test_clean_data_without_floods_or_issues_has_no_evidence() -> None:

@@ -11,8 +11,12 @@ produce a finding this strong (`false_alarm`), computed from the data itself:
   `poisonlab.detectors.trigger_mining`); the larger of the per-row and per-template values;
 - near-duplicate flood: a flood is one template, so it is as surprising as one message labelled
   against the rest of the data as strongly: the share of the data's other distinct messages
-  whose leave-one-out Naive Bayes contradicts their label at least as strongly, counted with
-  ``(1 + k) / (1 + n)``, times the number of floods tested;
+  whose leave-one-out Naive Bayes contradicts their label at least as strongly (log-odds per
+  word), counted as ``(1 + k) / (1 + n)``; adjusted for the floods tested by weighted
+  Bonferroni, each flood weighted by its rows (a flood's weight is fixed by its texts, not its
+  labels, and a large flood moves a model most): times ``flooded rows / the flood's rows``.
+  A contradicted flood whose messages are lists of the data's commonest words (`word_list_share`
+  above that of every other message) is named a dictionary attack;
 - label flipping: no null distribution separates planted flips from a corpus's natural label
   noise (both are rows a model reads as another class), so its level follows a stated rule
   instead: corroborated label issues in one direction of at least ``alarm_rate`` of the rows
@@ -46,9 +50,6 @@ KINDS = {
 LEVELS = ("no evidence of poisoning", "review suggested", "poisoning likely")
 LIKELY_FALSE_ALARM = 0.01
 REVIEW_FALSE_ALARM = 0.1
-DICTIONARY_LENGTH = 3.0
-"""A contradicted flood whose messages hold at least this many times the data's median number
-of distinct words is named a dictionary attack: Nelson et al.'s messages are long word lists."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,9 +123,10 @@ def level_of(false_alarm: float) -> str | None:
     return None
 
 
-def empirical_false_alarm(strength: float, null: FloatArray, tests: int) -> float:
+def empirical_false_alarm(strength: float, null: FloatArray, tests: float) -> float:
     """``tests * (1 + k) / (1 + n)``, capped at 1: `k` of the `n` null strengths are at least
-    `strength` (the permutation-test estimate, Bonferroni over `tests`).
+    `strength` (the permutation-test estimate, Bonferroni over `tests`, which may be a weighted
+    share of tests).
 
     Examples
     --------
@@ -167,10 +169,11 @@ def trigger_finding(trigger: Any, source: str | None) -> Finding | None:
     )
 
 
-def flood_finding(
-    flood: Any, null: FloatArray, tests: int, median_words: float, words: IntArray
-) -> Finding | None:
-    """A flood or dictionary-attack finding from a contradicted flood, or None if too weak."""
+def flood_finding(flood: Any, null: FloatArray, tests: float, word_list: bool) -> Finding | None:
+    """A flood or dictionary-attack finding from a contradicted flood, or None if too weak.
+
+    `tests` is the flood's Bonferroni multiplier; `word_list` whether its messages are made of
+    the data's commonest words (see the module docstring)."""
     if not flood.contradicted:
         return None
     false_alarm = empirical_false_alarm(flood.contradiction, null, tests)
@@ -178,9 +181,8 @@ def flood_finding(
     if level is None:
         return None
     rows = tuple(flood.rows)
-    long_rows = float(np.median(words[list(rows)])) >= DICTIONARY_LENGTH * max(median_words, 1.0)
-    kind = "dictionary" if long_rows else "flood"
-    what = "word-list messages" if long_rows else "near-copies of one message"
+    kind = "dictionary" if word_list else "flood"
+    what = "word-list messages" if word_list else "near-copies of one message"
     contradicting = len(rows) - flood.rest_agrees
     return Finding(
         kind=kind,
@@ -193,12 +195,35 @@ def flood_finding(
         false_alarm=false_alarm,
         evidence=(
             f"one of {len(rows)} {what} labelled {flood.label!r} that a model trained on the rest of the "
-            f"data reads as {flood.rest_label!r} (log-odds {flood.contradiction:.1f}); chance in clean data "
-            f"≤ {false_alarm:.1g}",
+            f"data reads as {flood.rest_label!r} (log-odds {flood.contradiction:.2f} a word); chance in "
+            f"clean data ≤ {false_alarm:.1g}",
         ),
         source=flood.rest_label,
         target=flood.label,
     )
+
+
+def word_list_share(binary: Any, rows: IntArray) -> FloatArray:
+    """Per row, the share of its distinct words that are among the data's commonest words,
+    counting twice as many of those (by the rows carrying them) as the row holds: near 1 for a
+    list of a vocabulary's top words (Nelson et al.'s dictionary messages), well under it for
+    written text, which mixes common and rare words.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> binary = sp.csr_matrix(np.array([[1, 1, 0, 0, 0], [1, 0, 0, 0, 1], [1, 1, 0, 0, 0], [0, 1, 1, 1, 0]]))
+    >>> word_list_share(binary, np.array([0, 1])).tolist()
+    [1.0, 0.5]
+    """
+    frequency = np.asarray(binary.sum(axis=0), dtype=np.float64).ravel()
+    rank = np.empty(frequency.size)
+    rank[np.argsort(-frequency, kind="stable")] = np.arange(frequency.size)
+    out = np.zeros(rows.size)
+    for i, row in enumerate(rows.tolist()):
+        words = binary.indices[binary.indptr[row] : binary.indptr[row + 1]]
+        out[i] = float(np.mean(rank[words] < 2 * words.size)) if words.size else 0.0
+    return out
 
 
 def label_flip_findings(
@@ -274,7 +299,6 @@ def verdict_of(findings: Sequence[Finding], n_detectors: int) -> tuple[str, str]
 
 
 __all__ = [
-    "DICTIONARY_LENGTH",
     "KINDS",
     "LEVELS",
     "LIKELY_FALSE_ALARM",
@@ -286,4 +310,5 @@ __all__ = [
     "level_of",
     "trigger_finding",
     "verdict_of",
+    "word_list_share",
 ]

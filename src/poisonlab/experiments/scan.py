@@ -32,6 +32,7 @@ from poisonlab.experiments.findings import (
     label_flip_findings,
     trigger_finding,
     verdict_of,
+    word_list_share,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,6 +42,9 @@ IntArray = npt.NDArray[np.int64]
 LABEL_ISSUE_TARGET = "label_flip"
 OUTLIER_Z = 3.5
 MIN_ALARM_ROWS = 3
+_COMMONNESS_SAMPLE = 20_000
+"""Messages outside floods whose `word_list_share` a flood's is compared with (a seeded sample
+above this many: the statistic is a maximum, so a larger sample only raises the bar)."""
 """Fewest corroborated label issues that can make poisoning likely: on a tiny dataset one
 disputed row is already a large share, and is better reviewed than alarmed on."""
 
@@ -139,7 +143,8 @@ class FloodSummary:
     rest_agrees: int
     contradiction: float = float("nan")
     """Median over its rows of the log-odds, by that Naive Bayes, of the best other class over
-    the flood's label: above 0 the rest of the data reads the flood as another class."""
+    the flood's label, per word of the row (a Naive Bayes log-odds is a sum over words: per word,
+    long and short messages compare): above 0 the rest of the data reads the flood as another class."""
 
     @property
     def contradicted(self) -> bool:
@@ -570,6 +575,7 @@ def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
     if not found:
         return []
     counts = word_counts(dataset).rows()
+    words = np.maximum(np.asarray(counts.sum(axis=1)).ravel(), 1.0)
     groups = [np.asarray(flood.rows, dtype=np.int64) for flood in found]
     judgements = leave_groups_out_joint(counts, dataset.labels, groups, len(dataset.classes))
     judged = []
@@ -585,7 +591,7 @@ def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
                 other_labels=int(flood.other_labels),
                 rest_label=dataset.classes[common],
                 rest_agrees=int((guess == flood.label).sum()),
-                contradiction=float(np.median(log_odds_against(joint, against))),
+                contradiction=float(np.median(log_odds_against(joint, against) / words[rows])),
             )
         )
     return judged
@@ -730,11 +736,18 @@ def _findings(
             in_flood[list(flood.rows)] = True
         alone = np.flatnonzero(~in_flood)
         _, first = np.unique(counted.text_of_row[alone], return_index=True)  # one row per distinct text
-        null = log_odds_against(joint[alone[first]], labels[alone[first]])
-        words = np.diff(matrix.indptr).astype(np.int64)
-        median_words = float(np.median(words)) if words.size else 0.0
-        for flood in floods:
-            finding = flood_finding(flood, null, len(floods), median_words, words)
+        length = np.maximum(np.asarray(matrix.sum(axis=1)).ravel(), 1.0)
+        others = alone[first]
+        null = log_odds_against(joint[others], labels[others]) / length[others]
+        flooded = sum(len(flood.rows) for flood in floods)
+        contradicted = [flood for flood in floods if flood.contradicted]
+        if contradicted:
+            binary = (matrix > 0).astype(np.float64).tocsr()
+            sample = np.random.default_rng(0).permutation(others)[:_COMMONNESS_SAMPLE]
+            usual = float(word_list_share(binary, np.sort(sample)).max()) if sample.size else np.inf
+        for flood in contradicted:
+            share = float(np.median(word_list_share(binary, np.asarray(flood.rows, dtype=np.int64))))
+            finding = flood_finding(flood, null, flooded / len(flood.rows), share > usual)
             if finding is not None:
                 found.append(finding)
     claimed = {row for finding in found for row in finding.rows}
