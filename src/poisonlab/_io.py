@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 
 @contextlib.contextmanager
@@ -25,11 +25,38 @@ def atomic_text_writer(path: str | os.PathLike[str], *, newline: str | None = No
     >>> target.read_text()
     'done'
     """
+    with _atomic(path, "w", newline) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def atomic_binary_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """`atomic_text_writer` for bytes.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.bin"
+    >>> with atomic_binary_writer(target) as f:
+    ...     _ = f.write(bytes([0]) + b"done")
+    >>> target.read_bytes()
+    b'\\x00done'
+    """
+    with _atomic(path, "wb", None) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _atomic(path: str | os.PathLike[str], mode: str, newline: str | None) -> Iterator[Any]:
     target = Path(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
         os.chmod(temporary, _final_mode(target))
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+        if "b" in mode:
+            handle = os.fdopen(fd, mode)
+        else:
+            handle = os.fdopen(fd, mode, encoding="utf-8", newline=newline)
+        with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -104,3 +104,42 @@ def test_bad_input(cli: Cli, check_error: Callable[..., str], sample_csv: Path, 
 def test_help_teaches_with_examples(cli: Cli) -> None:
     run = cli("scan", "--help")
     assert run.code == 0 and "examples:" in run.out and "is_poison" in run.out
+
+
+def test_flags_and_clean_files_act_on_the_findings(cli: Cli, poisoned_csv: Path, tmp_path: Path) -> None:
+    import csv
+
+    flags, cleaned = tmp_path / "flags.jsonl", tmp_path / "clean.csv"
+    run = cli("scan", str(poisoned_csv), "--flags", str(flags), "--clean", str(cleaned), "--json")
+    assert run.code == 0, run.err
+    document = json.loads(run.out)
+    records = [json.loads(line) for line in flags.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == document["settings"]["n_suspicious"] > 0
+    assert set(records[0]) == {"id", "row", "label", "finding", "level", "confidence", "reasons"}
+    assert {r["finding"] for r in records} <= {"label_flip", "backdoor_trigger", "flood", "dictionary"}
+    with open(poisoned_csv, encoding="utf-8", newline="") as handle:
+        original = list(csv.DictReader(handle))
+    with open(cleaned, encoding="utf-8", newline="") as handle:
+        kept = list(csv.DictReader(handle))
+    likely = {row for f in document["findings"] if f["level"] == "poisoning likely" for row in f["rows"]}
+    assert document["removed"] == len(likely) > 0 and len(kept) == len(original) - len(likely)
+    assert list(kept[0]) == list(original[0]), "every original column is kept, in order"
+    assert kept == [r for i, r in enumerate(original) if i not in likely]
+    removed_poison = sum(original[i]["is_poison"] == "1" for i in likely)
+    assert removed_poison / len(likely) > 0.8
+
+
+@pytest.mark.parametrize("flag", ["--flags", "--clean", "--html"])
+def test_an_output_that_names_the_input_is_refused_before_any_work(
+    cli: Cli, poisoned_csv: Path, flag: str
+) -> None:
+    before = poisoned_csv.read_bytes()
+    run = cli("scan", str(poisoned_csv), flag, str(poisoned_csv))
+    assert run.code == 2 and "is the data being scanned" in run.err
+    assert poisoned_csv.read_bytes() == before
+
+
+def test_a_flags_file_needs_a_table_format(cli: Cli, sample_csv: Path, tmp_path: Path) -> None:
+    run = cli("scan", str(sample_csv), "--flags", str(tmp_path / "flags.txt"))
+    assert run.code == 2 and ".csv, .tsv, .jsonl or .parquet" in run.err
+    assert not (tmp_path / "flags.txt").exists()

@@ -287,3 +287,28 @@ def test_a_scan_on_a_dask_cluster_equals_the_local_scan(tmp_path: Path) -> None:
         remote = scan(flipped.poisoned, is_poison=flipped.is_poison, scheduler=cluster.scheduler_address)
     local = scan(flipped.poisoned, is_poison=flipped.is_poison)
     assert _without_timings(remote) == _without_timings(local)
+
+
+def test_a_dataframe_in_and_out(flipped: Poisoned) -> None:
+    import pandas as pd
+
+    data = flipped.poisoned
+    frame = pd.DataFrame(
+        {
+            "id": list(data.ids),
+            "message": list(data.texts),
+            "label": [data.classes[y] for y in data.labels.tolist()],
+            "is_poison": flipped.is_poison.astype(int),
+        }
+    )
+    report = scan(frame, detectors=LABEL_DETECTORS)
+    assert report.has_ground_truth and report.n_rows == len(data) and report.ids == data.ids
+    out = report.to_frame()
+    assert len(out) == len(data) and out["id"].tolist() == list(data.ids)
+    assert out["flagged"].sum() == report.settings["n_suspicious"]
+    assert {f"score_{name}" for name in LABEL_DETECTORS} <= set(out.columns)
+    flagged = out[out["flagged"]]
+    assert set(flagged["finding"]) == {"label_flip"} and flagged["reason"].str.len().min() > 0
+    assert out["is_poison"].tolist() == flipped.is_poison.tolist()
+    table = report.flag_table()
+    assert table["row"] == report.ranking.rows.tolist() and len(table["reasons"]) == len(table["row"])

@@ -25,6 +25,7 @@ examples:
   poisonlab scan poisoned.csv --victim logreg --features tfidf --html scan.html
   poisonlab scan mail.csv --detector knn_labels --detector duplicate_flood --json
   poisonlab scan mail.csv --check    # exit 1 when the verdict is "poisoning likely"
+  poisonlab scan mail.csv --flags flags.csv --clean mail.clean.csv   # act on the findings
   poisonlab scan big.csv --workers 1 # detectors one after another (less memory)
   poisonlab scan big.csv --scheduler tcp://HOST:8786   # one detector per Dask task
 """
@@ -83,6 +84,18 @@ def add_parser(commands: Any) -> None:
         help="run each detector as a task on this Dask scheduler (tcp://HOST:8786) instead",
     )
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
+    parser.add_argument(
+        "--flags",
+        metavar="FILE",
+        help="write every flagged row (id, row, label, finding, level, confidence, reasons) to a "
+        ".csv, .tsv, .jsonl or .parquet file",
+    )
+    parser.add_argument(
+        "--clean",
+        metavar="FILE",
+        help="write the data without the rows of 'poisoning likely' findings, every original column "
+        "kept (.csv, .tsv, .jsonl or .parquet)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when the verdict is 'poisoning likely'")
     add_output_options(parser)
     parser.set_defaults(handler=run)
@@ -94,14 +107,9 @@ def run(options: argparse.Namespace) -> int:
     from poisonlab.data.ground_truth import read_is_poison
     from poisonlab.experiments.scan import LEVELS, scan
 
-    if options.html:
-        target = Path(options.html)
-        if target.is_dir():
-            raise DataError(f"--html {options.html!r} is a folder; name a file.")
-        if not target.resolve().parent.is_dir():
-            raise DataError(f"The folder for --html {options.html!r} does not exist.")
     if options.top < 0:
         raise DataError(f"--top must be 0 or more, got {options.top}.")
+    _check_outputs(options)
     if options.workers is not None and options.workers < 1:
         raise DataError(f"--workers must be at least 1, got {options.workers}.")
     dataset = load_dataset(options.data, text_column=options.text_column, label_column=options.label_column)
@@ -127,11 +135,83 @@ def run(options: argparse.Namespace) -> int:
             write_scan_html(report, options.html)
         except OSError as error:
             raise DataError(f"Cannot write --html {options.html!r}: {error.strerror or error}.") from None
+    if options.flags:
+        from poisonlab.data.frames import write_columns
+
+        _write(write_columns, report.flag_table(), options.flags, "--flags")
+    removed = None
+    if options.clean:
+        removed = _write_clean(options, dataset, report)
     if options.json:
-        print_json({**report.to_dict(), "html": options.html})
+        print_json(
+            {
+                **report.to_dict(),
+                "html": options.html,
+                "flags": options.flags,
+                "clean": options.clean,
+                "removed": removed,
+            }
+        )
     else:
         render(report, options.html)
+        if options.flags:
+            print(f"Flagged rows written to {options.flags} ({report.settings['n_suspicious']} rows).")
+        if options.clean:
+            print(f"Data without the likely poison written to {options.clean} ({removed} rows removed).")
     return EXIT_CHECK_FAILED if options.check and report.level == LEVELS[2] else EXIT_OK
+
+
+def _check_outputs(options: argparse.Namespace) -> None:
+    """Refuse, before any work, an output that names an input or a folder, or an unknown format."""
+    from poisonlab.data.frames import table_format
+
+    given = Path(options.data).resolve() if Path(options.data).exists() else None
+    outputs = {"--html": options.html, "--flags": options.flags, "--clean": options.clean}
+    for flag, value in outputs.items():
+        if value is None:
+            continue
+        target = Path(value)
+        if target.is_dir():
+            raise DataError(f"{flag} {value!r} is a folder; name a file.")
+        if not target.resolve().parent.is_dir():
+            raise DataError(f"The folder for {flag} {value!r} does not exist.")
+        if given is not None and target.resolve() == given:
+            raise DataError(f"{flag} {value!r} is the data being scanned; name another file.")
+        if flag != "--html":
+            table_format(value)
+    named = [value for value in outputs.values() if value is not None]
+    if len({Path(v).resolve() for v in named}) < len(named):
+        raise DataError("--html, --flags and --clean must name different files.")
+
+
+def _write(writer: Any, columns: Any, path: str, flag: str) -> None:
+    try:
+        writer(columns, path)
+    except OSError as error:
+        raise DataError(f"Cannot write {flag} {path!r}: {error.strerror or error}.") from None
+
+
+def _write_clean(options: argparse.Namespace, dataset: Any, report: Any) -> int:
+    """Write the data without the rows of "poisoning likely" findings; return how many went."""
+    from poisonlab.data.frames import dataset_columns, read_columns, write_columns
+    from poisonlab.data.mail import is_email_source
+    from poisonlab.experiments.scan import LEVELS
+
+    source = Path(options.data)
+    columns = (
+        read_columns(source) if source.is_file() and not is_email_source(source) else dataset_columns(dataset)
+    )
+    if any(len(values) != report.n_rows for values in columns.values()):
+        raise DataError(f"{options.data} changed while it was scanned; scan it again.")
+    drop = {row for finding in report.findings if finding.level == LEVELS[2] for row in finding.rows}
+    keep = [row for row in range(report.n_rows) if row not in drop]
+    _write(
+        write_columns,
+        {name: [values[row] for row in keep] for name, values in columns.items()},
+        options.clean,
+        "--clean",
+    )
+    return len(drop)
 
 
 def _short(text: str, width: int = 70) -> str:

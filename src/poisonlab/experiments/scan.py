@@ -170,6 +170,7 @@ class ScanReport:
     level: str
     verdict: str
     is_poison: BoolArray | None
+    ranking: _Ranking
     seconds: float
     settings: dict[str, Any]
 
@@ -177,6 +178,56 @@ class ScanReport:
     def has_ground_truth(self) -> bool:
         """Whether the data carried an ``is_poison`` column."""
         return self.is_poison is not None
+
+    def flag_table(self) -> dict[str, list[Any]]:
+        """Every row the findings name, most suspicious first, as columns: ``id``, ``row``
+        (position in the data), ``label``, ``finding`` (its kind), ``level``, ``confidence``
+        (None where the level follows a stated rule) and ``reasons`` (most informative first,
+        joined by " | ")."""
+        table: dict[str, list[Any]] = {
+            key: [] for key in ("id", "row", "label", "finding", "level", "confidence", "reasons")
+        }
+        for row in self.ranking.rows.tolist():
+            finding = self.ranking.finding_of[row]
+            table["id"].append(self.ids[row])
+            table["row"].append(row)
+            table["label"].append(finding.target)
+            table["finding"].append(finding.kind)
+            table["level"].append(finding.level)
+            table["confidence"].append(None if np.isnan(finding.false_alarm) else finding.confidence)
+            table["reasons"].append(" | ".join(self.ranking.why(row)[1]))
+        return table
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per scanned row: ``id``, ``flagged``, ``finding``,
+        ``level``, ``confidence``, ``reason`` (the most informative), each detector's score as
+        ``score_<detector>``, and ``is_poison`` when the data had it.
+
+        Examples
+        --------
+        >>> from poisonlab.data import load_dataset
+        >>> frame = scan(load_dataset("article"), detectors=["nb_influence"]).to_frame()
+        >>> list(frame.columns)[:4], len(frame)
+        (['id', 'flagged', 'finding', 'level'], 14)
+        """
+        import pandas as pd
+
+        flags = self.flag_table()
+        at = dict(zip(flags["row"], range(len(flags["row"]))))
+        columns: dict[str, Any] = {
+            "id": list(self.ids),
+            "flagged": [row in at for row in range(self.n_rows)],
+        }
+        for key, name in (("finding", "finding"), ("level", "level"), ("confidence", "confidence")):
+            columns[name] = [flags[key][at[row]] if row in at else None for row in range(self.n_rows)]
+        columns["reason"] = [
+            flags["reasons"][at[row]].split(" | ")[0] if row in at else None for row in range(self.n_rows)
+        ]
+        for run in self.runs:
+            columns[f"score_{run.name}"] = run.scores
+        if self.is_poison is not None:
+            columns["is_poison"] = self.is_poison
+        return pd.DataFrame(columns)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with every detector's score for every row."""
@@ -210,6 +261,7 @@ class ScanReport:
             "floods": [dataclasses.asdict(f) | {"rows": list(f.rows)} for f in self.floods],
             "label_issues": list(self.label_issues),
             "findings": [finding.to_dict() for finding in self.findings],
+            "flagged": self.flag_table(),
             "suspicious": [
                 dataclasses.asdict(s) | {"detectors": list(s.detectors), "reasons": list(s.reasons)}
                 for s in self.suspicious
@@ -347,7 +399,7 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
 
 
 def scan(
-    dataset: Dataset,
+    dataset: Dataset | Any,
     *,
     victim: str = "nb",
     features: str = "count",
@@ -363,7 +415,10 @@ def scan(
 
     Parameters
     ----------
-    dataset : Dataset
+    dataset : Dataset or pandas.DataFrame
+        A DataFrame's text and label columns are found by their names (``text``, ``message``,
+        ... and ``label``, ``class``, ...; `poisonlab.data.frames.dataset_from_frame` takes
+        others), and its ``is_poison`` column, if any, is the ground truth.
     victim, features : str
         The victim (and its features) the label-issue detectors train out of fold.
     random_state : int
@@ -400,6 +455,11 @@ def scan(
         raise fail("scan", "top", "an int >= 0", top)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise fail("scan", "workers", "an int >= 1", workers)
+    if not isinstance(dataset, Dataset):
+        from poisonlab.data.frames import dataset_from_frame
+
+        dataset, in_frame = dataset_from_frame(dataset)
+        is_poison = in_frame if is_poison is None else is_poison
     if len(dataset) == 0:
         raise DataError("There is nothing to scan: the dataset has no rows.")
     truth = None
@@ -438,7 +498,8 @@ def scan(
         run.name for run in runs if LABEL_ISSUE_TARGET not in run.targets and run.name not in summarised
     }
     findings = _findings(dataset, triggers, floods, label_issues, alarm_rate)
-    suspicious, n_suspicious = _rank(dataset, runs, top, outlier_only, findings)
+    ranking = _Ranking.of(len(dataset), runs, outlier_only, findings)
+    suspicious, n_suspicious = _rank(dataset, ranking, top), int(ranking.rows.size)
     level, verdict = verdict_of(findings, len(runs))
     return ScanReport(
         data=dataset.name or "data",
@@ -455,6 +516,7 @@ def scan(
         level=level,
         verdict=verdict,
         is_poison=truth,
+        ranking=ranking,
         seconds=time.perf_counter() - start,
         settings={
             "victim": victim,
@@ -643,58 +705,75 @@ def corroborated_flags(runs: Sequence[DetectorRun], outlier_only: set[str]) -> d
     return {run.name: run.flags & backed if run.name in outlier_only else run.flags for run in runs}
 
 
-def _rank(
-    dataset: Dataset,
-    runs: Sequence[DetectorRun],
-    top: int,
-    outlier_only: set[str],
-    findings: Sequence[Finding],
-) -> tuple[list[SuspiciousRow], int]:
-    """The `top` rows the findings name, most suspicious first, and how many they name.
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Ranking:
+    """The rows the findings name, most suspicious first, and why each is named.
 
     Rows of a "poisoning likely" finding come before rows of a "review suggested" one; within a
     level, rows rank by the sum, over flagging detectors, of the row's score percentile within
     that detector (so agreeing detectors and extreme scores rank high); outlier-only detectors
-    count where another detector flags the row too (`corroborated_flags`). A row's reasons lead
-    with its finding's evidence, then each flagging detector's reason."""
-    n = len(dataset)
-    flags = corroborated_flags(runs, outlier_only) if runs else {}
-    combined = np.zeros(n)
-    percentile: dict[str, FloatArray] = {}
-    for run in runs:
-        if flags[run.name].any():  # a score's percentile: the share of scores at or below it
-            percentile[run.name] = np.searchsorted(np.sort(run.scores), run.scores, side="right") / n
-            combined += flags[run.name] * percentile[run.name]
-    finding_of: dict[int, Finding] = {}
-    for finding in sorted(findings, key=lambda f: -LEVELS.index(f.level)):
-        for row in finding.rows:
-            finding_of.setdefault(int(row), finding)
-    rows = np.fromiter(finding_of, dtype=np.int64, count=len(finding_of))
-    strength = np.array([LEVELS.index(finding_of[int(r)].level) for r in rows.tolist()], dtype=np.float64)
-    rows = rows[np.lexsort((rows, -combined[rows], -strength))]
-    ranked = []
-    for row in rows[:top].tolist():
+    count where another detector flags the row too (`corroborated_flags`)."""
+
+    rows: IntArray
+    finding_of: dict[int, Finding]
+    combined: FloatArray
+    flags: dict[str, BoolArray]
+    percentile: dict[str, FloatArray]
+    runs: tuple[DetectorRun, ...]
+
+    @classmethod
+    def of(
+        cls, n: int, runs: Sequence[DetectorRun], outlier_only: set[str], findings: Sequence[Finding]
+    ) -> _Ranking:
+        flags = corroborated_flags(runs, outlier_only) if runs else {}
+        combined = np.zeros(n)
+        percentile: dict[str, FloatArray] = {}
+        for run in runs:
+            if flags[run.name].any():  # a score's percentile: the share of scores at or below it
+                percentile[run.name] = np.searchsorted(np.sort(run.scores), run.scores, side="right") / n
+                combined += flags[run.name] * percentile[run.name]
+        finding_of: dict[int, Finding] = {}
+        for finding in sorted(findings, key=lambda f: -LEVELS.index(f.level)):
+            for row in finding.rows:
+                finding_of.setdefault(int(row), finding)
+        rows = np.fromiter(finding_of, dtype=np.int64, count=len(finding_of))
+        strength = np.array([LEVELS.index(finding_of[int(r)].level) for r in rows.tolist()], dtype=np.float64)
+        rows = rows[np.lexsort((rows, -combined[rows], -strength))]
+        return cls(rows, finding_of, combined, flags, percentile, tuple(runs))
+
+    def why(self, row: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The detectors flagging `row`, surest first, and its reasons, most informative first:
+        a label issue is best told by the detector most sure of it, a trigger or flood by itself."""
         flagging = sorted(
-            (run for run in runs if flags[run.name][row]), key=lambda run: -percentile[run.name][row]
+            (run for run in self.runs if self.flags[run.name][row]),
+            key=lambda run: -self.percentile[run.name][row],
         )
-        finding = finding_of[row]
+        finding = self.finding_of[row]
         own = [f"{run.name}: {run.reasons[row] or 'flagged'}" for run in flagging]
-        # a label issue is best told by the detector most sure of it; a trigger or flood by itself
         lead = own[:1] if finding.kind == "label_flip" and own else [finding.evidence[0]]
+        return tuple(run.name for run in flagging), (*lead, *(reason for reason in own if reason not in lead))
+
+
+def _rank(dataset: Dataset, ranking: _Ranking, top: int) -> list[SuspiciousRow]:
+    """The `top` rows of `ranking`, each with its text, finding and reasons."""
+    ranked = []
+    for row in ranking.rows[:top].tolist():
+        detectors, reasons = ranking.why(row)
+        finding = ranking.finding_of[row]
         ranked.append(
             SuspiciousRow(
                 row=row,
                 id=dataset.ids[row],
                 text=dataset.texts[row],
                 label=dataset.classes[int(dataset.labels[row])],
-                score=float(combined[row]),
-                detectors=tuple(run.name for run in flagging),
-                reasons=(*lead, *(reason for reason in own if reason not in lead)),
+                score=float(ranking.combined[row]),
+                detectors=detectors,
+                reasons=reasons,
                 finding=finding.kind,
                 level=finding.level,
             )
         )
-    return ranked, int(rows.size)
+    return ranked
 
 
 def _findings(
