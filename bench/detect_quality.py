@@ -1,4 +1,4 @@
-"""Detection quality on SMS (and other corpora for label flips), every figure against the attack's ground truth, in one run.
+"""Detection quality, every figure against the attack's ground truth, in one run.
 
 1. Label flips, per corpus (``--corpus``: bundled names or data files, e.g. ``sms_spam
    spamassassin``): targeted spam -> ham at rates 0.10 and 0.03, random at 0.10 and 0.20, on the
