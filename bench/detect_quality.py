@@ -1,12 +1,13 @@
-"""Detection quality on the SMS corpus, every figure against the attack's ground truth, in one run.
+"""Detection quality, every figure against the attack's ground truth, in one run.
 
-1. Label flips: 10 % of the training split relabelled spam -> ham (targeted ``LabelFlip``,
-   ``rate=0.1``: a tenth of all rows, 446 of the 597 spam messages). Every registered detector
-   whose ``targets`` include ``label_flip`` flags rows with its own rule (``flag``), beside
-   ``cleanlab.filter.find_label_issues`` with its defaults on the out-of-fold probabilities of
-   the confident-learning detector's default victim: precision, recall, F1 and seconds (the
-   baseline's seconds include computing those probabilities, as each detector's include
-   everything it does). Goal: the best detector's F1 at least cleanlab's + 0.05, in no more time.
+1. Label flips, per corpus (``--corpus``: bundled names or data files, e.g. ``sms_spam
+   spamassassin``): targeted spam -> ham at rates 0.10 and 0.03, random at 0.10 and 0.20, on the
+   training split. Every registered detector whose ``targets`` include ``label_flip`` flags rows
+   with its own rule (``flag``); those that take a victim run once per victim (``nb`` on counts,
+   ``logreg`` on TF-IDF), beside ``cleanlab.filter.find_label_issues`` with its defaults on the
+   same victim's out-of-fold probabilities: precision, recall, F1 and seconds (the baseline's
+   seconds include computing those probabilities). Also each one's flag rate on the unpoisoned
+   training split of split seeds 0, 1 and 2. Goal: the best detector's F1 at least cleanlab's + 0.05.
 2. Backdoors: 1 % of the training split (45 spam messages) gets a trigger at a random position
    and the label ham (dirty-label ``Backdoor``, ``rate=0.01``). Three triggers: a rare token
    (``cf``, the rare-token trigger of Kurita et al. 2020; absent from SMS), a phrase of common
@@ -26,12 +27,13 @@ Each figure is the mean and the spread (population standard deviation, min, max)
 seeds (the attack's seed; the detectors keep their default seeds). Prints one JSON line;
 ``--table`` also prints a table for people on stderr.
 
-    python bench/detect_quality.py [--seeds 5] [--table]
+    python bench/detect_quality.py [--seeds 5] [--table] [--corpus sms_spam spamassassin] [--no-backdoor]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -89,65 +91,105 @@ def flags_of(detector: Detector, dataset: Dataset) -> np.ndarray:
     return np.asarray(detector.findings(dataset).flags, dtype=bool)  # type: ignore[attr-defined]
 
 
-def label_flip_part(train: Dataset, seeds: list[int]) -> dict[str, Any]:
+FLIP_ATTACKS = {
+    "targeted_10": ("targeted", 0.10),
+    "targeted_3": ("targeted", 0.03),
+    "random_10": ("random", 0.10),
+    "random_20": ("random", 0.20),
+}
+VICTIMS = {"nb": "count", "logreg": "tfidf"}
+CLEAN_SPLIT_SEEDS = (0, 1, 2)
+
+
+def label_detectors() -> dict[str, Callable[[], Detector]]:
+    """Every label-issue detector with its defaults; those that take a victim, once per victim."""
+    chosen: dict[str, Callable[[], Detector]] = {}
+    for name in DETECTORS:
+        cls = DETECTORS.get(name)
+        if "label_flip" not in cls.targets:
+            continue
+        if "victim" in {f.name for f in dataclasses.fields(cls)}:
+            for victim, features in VICTIMS.items():
+                chosen[f"{name}[{victim}]"] = lambda c=cls, v=victim, f=features: c(victim=v, features=f)
+        else:
+            chosen[name] = cls
+    return chosen
+
+
+def cleanlab_baseline(victim: str) -> Callable[[Dataset], np.ndarray]:
+    """``cleanlab.filter.find_label_issues`` with its defaults on the victim's out-of-fold probabilities."""
     import cleanlab.filter
 
     from poisonlab.detectors.out_of_fold import out_of_fold_proba
 
-    names = [n for n in DETECTORS if "label_flip" in DETECTORS.get(n).targets]
-    cl_defaults = DETECTORS.get("confident_learning")() if "confident_learning" in DETECTORS else None
-    victim = getattr(cl_defaults, "victim", "nb")
-    features = getattr(cl_defaults, "features", "count")
-    runs: dict[str, dict[str, list[float | None]]] = {}
+    def flags(data: Dataset) -> np.ndarray:
+        proba = out_of_fold_proba(data, victim, features=VICTIMS[victim])
+        return np.asarray(cleanlab.filter.find_label_issues(data.labels, proba), dtype=bool)
 
-    def record(name: str, truth: np.ndarray, flags: np.ndarray, seconds: float, auroc: float | None) -> None:
-        row = runs.setdefault(
-            name, {k: [] for k in ("precision", "recall", "f1", "seconds", "auroc", "flagged")}
-        )
-        row["precision"].append(metrics.detection_precision(truth, flags))
-        row["recall"].append(metrics.detection_recall(truth, flags))
-        row["f1"].append(metrics.detection_f1(truth, flags))
-        row["seconds"].append(seconds)
-        row["auroc"].append(auroc)
-        row["flagged"].append(float(flags.sum()))
+    return flags
 
-    for seed in seeds:
-        attacked = LabelFlip(strategy="targeted", rate=FLIP_RATE).apply(train, random_state=seed)
-        data, truth = attacked.poisoned, attacked.is_poison
 
-        def baseline(data: Dataset = data) -> np.ndarray:
-            proba = out_of_fold_proba(data, victim, features=features)
-            return np.asarray(cleanlab.filter.find_label_issues(data.labels, proba), dtype=bool)
-
-        flags, seconds = timed(baseline)
-        record("cleanlab_default", truth, flags, seconds, None)
-        for name in names:
-            detector = DETECTORS.get(name)()
-            flags, seconds = timed(lambda d=detector, data=data: flags_of(d, data))
-            record(name, truth, flags, seconds, metrics.auroc(truth, detector.score(data)))
-    table = {name: {k: summary(v) for k, v in row.items()} for name, row in runs.items()}
-    best = max(names, key=lambda n: table[n]["f1"]["mean"] or -1.0) if names else None
-    base = table["cleanlab_default"]
+def label_flip_part(train: Dataset, seeds: list[int]) -> dict[str, Any]:
+    detectors = label_detectors()
     out: dict[str, Any] = {
-        "attack": f"label_flip targeted spam->ham rate={FLIP_RATE}",
-        "n_poison": round(FLIP_RATE * len(train)),
-        "baseline": (
-            f"cleanlab.filter.find_label_issues defaults on out-of-fold {victim}/{features} probabilities"
-        ),
-        "detectors": table,
-        "best": best,
+        "baseline": "cleanlab.filter.find_label_issues defaults on out-of-fold victim probabilities",
+        "victims": VICTIMS,
     }
-    if best is not None:
-        gain = table[best]["f1"]["mean"] - base["f1"]["mean"]
-        time_ratio = table[best]["seconds"]["mean"] / base["seconds"]["mean"]
-        out["goal"] = {
-            "f1_gain": round(gain, 4),
-            "f1_gain_goal": 0.05,
-            "seconds_ratio": round(time_ratio, 3),
-            "seconds_ratio_goal": 1.0,
-            "met": bool(gain >= 0.05 and time_ratio <= 1.0),
+    for attack_name, (strategy, rate) in FLIP_ATTACKS.items():
+        runs: dict[str, dict[str, list[float | None]]] = {}
+
+        def record(
+            name: str, truth: np.ndarray, flags: np.ndarray, seconds: float, runs: dict[str, Any] = runs
+        ) -> None:
+            row = runs.setdefault(name, {k: [] for k in ("precision", "recall", "f1", "seconds", "flagged")})
+            row["precision"].append(metrics.detection_precision(truth, flags))
+            row["recall"].append(metrics.detection_recall(truth, flags))
+            row["f1"].append(metrics.detection_f1(truth, flags))
+            row["seconds"].append(seconds)
+            row["flagged"].append(float(flags.sum()))
+
+        n_poison: list[int] = []
+        for seed in seeds:
+            attacked = LabelFlip(strategy=strategy, rate=rate).apply(train, random_state=seed)
+            data, truth = attacked.poisoned, attacked.is_poison
+            n_poison.append(int(truth.sum()))
+            for victim in VICTIMS:
+                baseline = cleanlab_baseline(victim)
+                flags, seconds = timed(lambda b=baseline, data=data: b(data))
+                record(f"cleanlab_default[{victim}]", truth, flags, seconds)
+            for name, make in detectors.items():
+                detector = make()
+                flags, seconds = timed(lambda d=detector, data=data: flags_of(d, data))
+                record(name, truth, flags, seconds)
+        table = {name: {k: summary(v) for k, v in row.items()} for name, row in runs.items()}
+        part: dict[str, Any] = {
+            "attack": f"label_flip {strategy} rate={rate}",
+            "n_poison": round(statistics.fmean(n_poison)),
+            "detectors": table,
         }
+        ours = [n for n in table if not n.startswith("cleanlab_default")]
+        best = max(ours, key=lambda n: table[n]["f1"]["mean"] or -1.0)
+        part["best"] = best
+        part["f1_gain_over_cleanlab"] = {
+            victim: round(table[best]["f1"]["mean"] - table[f"cleanlab_default[{victim}]"]["f1"]["mean"], 4)
+            for victim in VICTIMS
+        }
+        out[attack_name] = part
     return out
+
+
+def clean_split_rates(corpus: str) -> dict[str, Any]:
+    """Share of rows each label-issue detector (and the baseline) flags on unpoisoned training splits."""
+    rates: dict[str, list[float | None]] = {}
+    for split_seed in CLEAN_SPLIT_SEEDS:
+        train = load_train_test(corpus, split_seed=split_seed)[0]
+        for victim in VICTIMS:
+            rates.setdefault(f"cleanlab_default[{victim}]", []).append(
+                float(cleanlab_baseline(victim)(train).mean())
+            )
+        for name, make in label_detectors().items():
+            rates.setdefault(name, []).append(float(flags_of(make(), train).mean()))
+    return {"split_seeds": list(CLEAN_SPLIT_SEEDS), "flag_rate": {k: summary(v) for k, v in rates.items()}}
 
 
 def backdoor_detectors() -> dict[str, Detector]:
@@ -247,18 +289,31 @@ def print_table(result: dict[str, Any]) -> None:
         return f"{stat['mean']:.{digits}f}±{stat['std']:.{digits}f}"
 
     lines = []
-    flip = result["label_flip"]
-    lines.append(f"Label flips ({flip['attack']}; {flip['n_poison']} poison rows); best: {flip['best']}")
-    lines.append(
-        f"  {'detector':34s} {'precision':>13s} {'recall':>13s} {'F1':>13s} {'seconds':>13s} {'flagged':>10s}"
-    )
-    for name, row in flip["detectors"].items():
+    for corpus, flip in result["label_flip"].items():
+        for attack_name in FLIP_ATTACKS:
+            part = flip[attack_name]
+            lines.append(
+                f"{corpus}: label flips ({part['attack']}; {part['n_poison']} poison rows); "
+                f"best: {part['best']}, F1 gain over cleanlab {part['f1_gain_over_cleanlab']}"
+            )
+            lines.append(
+                f"  {'detector':34s} {'precision':>13s} {'recall':>13s} {'F1':>13s} {'seconds':>13s} "
+                f"{'flagged':>10s}"
+            )
+            for name, row in part["detectors"].items():
+                lines.append(
+                    f"  {name:34s} {cell(row['precision']):>13s} {cell(row['recall']):>13s} "
+                    f"{cell(row['f1']):>13s} {cell(row['seconds'], 2):>13s} {cell(row['flagged'], 0):>10s}"
+                )
+        clean = result["clean_split"][corpus]
         lines.append(
-            f"  {name:34s} {cell(row['precision']):>13s} {cell(row['recall']):>13s} {cell(row['f1']):>13s} "
-            f"{cell(row['seconds'], 2):>13s} {cell(row['flagged'], 0):>10s}"
+            f"{corpus}: clean training splits (split seeds {clean['split_seeds']}), share of rows flagged"
         )
-    if "goal" in flip:
-        lines.append(f"  goal: {flip['goal']}")
+        for name, stat in clean["flag_rate"].items():
+            lines.append(f"  {name:34s} {cell(stat, 4):>15s}")
+    if "backdoor" not in result:
+        print("\n".join(lines), file=sys.stderr)
+        return
     for kind, part in result["backdoor"].items():
         if kind == "goal":
             continue
@@ -288,20 +343,30 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=5, help="attack seeds 0..N-1 (default 5)")
     parser.add_argument("--table", action="store_true", help="also print a table for people on stderr")
+    parser.add_argument(
+        "--corpus",
+        nargs="+",
+        default=["sms_spam"],
+        help="corpora (a bundled name or a data file) for the label-flip part (default sms_spam)",
+    )
+    parser.add_argument("--no-backdoor", action="store_true", help="skip the backdoor part and its control")
     args = parser.parse_args()
     seeds = list(range(args.seeds))
-    train = load_train_test("sms_spam")[0]
     started = time.perf_counter()
-    result = {
+    trains = {corpus: load_train_test(corpus)[0] for corpus in args.corpus}
+    result: dict[str, Any] = {
         "benchmark": "detect_quality",
-        "corpus": "sms_spam train split",
-        "n_train": len(train),
+        "corpus": [f"{corpus} train split" for corpus in args.corpus],
+        "n_train": {corpus: len(train) for corpus, train in trains.items()},
         "seeds": seeds,
         "max_fpr": MAX_FPR,
-        "label_flip": label_flip_part(train, seeds),
-        "backdoor": backdoor_part(train, seeds),
-        "clean_control": clean_control(train),
+        "label_flip": {corpus: label_flip_part(train, seeds) for corpus, train in trains.items()},
+        "clean_split": {corpus: clean_split_rates(corpus) for corpus in args.corpus},
     }
+    if not args.no_backdoor:  # its triggers are chosen for SMS: it runs on the first corpus
+        train = trains[args.corpus[0]]
+        result["backdoor"] = backdoor_part(train, seeds)
+        result["clean_control"] = clean_control(train)
     result["seconds_total"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result))
     if args.table:

@@ -8,6 +8,7 @@ from poisonlab.detectors.findings import Findings
 from poisonlab.detectors.knn_labels import KnnLabelDisagreement
 from poisonlab.detectors.nb_influence import NaiveBayesInfluence
 from poisonlab.detectors.registry import DETECTORS
+from poisonlab.detectors.relabel import IterativeRelabel
 from poisonlab.detectors.spectral_signature import SpectralSignature
 from poisonlab.detectors.trigger_mining import SuspectedTrigger, TriggerMining
 
@@ -19,6 +20,7 @@ __all__ = [
     "DuplicateFlood",
     "Findings",
     "Flood",
+    "IterativeRelabel",
     "KnnLabelDisagreement",
     "NaiveBayesInfluence",
     "SpectralSignature",
