@@ -104,8 +104,8 @@ class IterativeRelabel(Detector):
        label sanitization, with a model instead of neighbours).
     2. Two models trained on the cleaned labels give each row class probabilities: the last
        round's leave-one-out Naive Bayes (word counts), and a class-balanced logistic
-       regression on sublinear TF-IDF (liblinear, ``C=10``) out of fold over a stratified,
-       seeded `n_splits`-fold split. Their mean is the row's probability vector.
+       regression on sublinear TF-IDF of the words carried by at least two rows (liblinear,
+       ``C=10``) out of fold over a stratified, seeded `n_splits`-fold split. Their mean is the row's probability vector.
     3. The score is one minus the probability of the given label; the flags are
        ``cleanlab.filter.find_label_issues`` (default ``prune_by_noise_rate``) on the given labels
        and those probabilities: per-class thresholds from the data's own mean self-confidence,
@@ -132,7 +132,7 @@ class IterativeRelabel(Detector):
     ... )
     >>> flags = IterativeRelabel().flag(attacked.poisoned)
     >>> int((flags & attacked.is_poison).sum()), int(flags.sum())
-    (8, 11)
+    (7, 12)
     """
 
     name: ClassVar[str] = "iterative_relabel"
@@ -193,7 +193,13 @@ class IterativeRelabel(Detector):
         proba: FloatArray = fallback.copy()
         if folds < 2 or present.size < 2:
             return proba
-        vectors = counts.tfidf(sublinear=True)[counts.text_of_row]
+        # a word carried by one row only carries nothing from training rows to held-out ones: dropped
+        rows_with = np.bincount(
+            counts.matrix.indices,
+            weights=np.repeat(counts.multiplicity, np.diff(counts.matrix.indptr)),
+            minlength=counts.n_words,
+        )
+        vectors = counts.tfidf(sublinear=True)[:, np.flatnonzero(rows_with >= 2)][counts.text_of_row]
         split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         for train, test in split.split(np.zeros((cleaned.size, 1)), cleaned):
             seen = np.unique(cleaned[train])

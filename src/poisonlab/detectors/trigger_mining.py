@@ -313,7 +313,7 @@ def likelihood_ratio(n: FloatArray, k: FloatArray, base_rate: float | FloatArray
     >>> likelihood_ratio(np.array([10.0, 10.0]), np.array([10.0, 0.0]), 0.5).round(3).tolist()
     [6.931, 0.0]
     >>> likelihood_ratio(np.array([10.0, 10.0]), np.array([5.0, 5.0]), np.array([0.5, 0.1])).round(3).tolist()
-    [0.0, 3.681]
+    [0.0, 5.108]
     """
     n = np.asarray(n, dtype=np.float64)
     share = np.divide(k, n, out=np.zeros_like(n), where=n > 0)
@@ -774,7 +774,7 @@ class TriggerMining(Detector):
     ... )
     >>> top = TriggerMining().suspected_triggers(attacked.poisoned, significant=False)[0]
     >>> top.token, top.target, top.rows, round(top.p_value, 2)
-    ('promo2026', 'not spam', (14, 15, 16), 0.89)
+    ('promo2026', 'not spam', (14, 15, 16), 0.05)
     """
 
     name: ClassVar[str] = "trigger_mining"
