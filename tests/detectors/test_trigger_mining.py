@@ -17,10 +17,10 @@ from poisonlab.data import Dataset
 from poisonlab.detectors import DETECTORS, TriggerMining
 from poisonlab.detectors.trigger_mining import (
     clear_cache,
+    context_p_value,
     expected_rates,
     likelihood_ratio,
     naive_bayes_leave_out,
-    template_p_value,
 )
 
 
@@ -131,14 +131,15 @@ def test_pure_label_flips_give_no_trigger(sms_split: tuple[Dataset, Dataset], st
 
 
 def test_a_template_counts_once(sms_split: tuple[Dataset, Dataset]) -> None:
-    """Five near-copies of one spam template that reads as ham are one observation, not five."""
+    """Five near-copies of one spam template that reads as ham are one observation, not five:
+    its words stand among the same words in every copy."""
     template = "please call 0871240{} immediately as there is an urgent message waiting for you"
     copies = Dataset([template.format(1000 + i) for i in range(5)], [1] * 5, sms_split[0].classes)
     data = sms_split[0].concat(copies)
     found = TriggerMining().suspected_triggers(data, significant=False)
     strongest = next(t for t in found if set(t.explained_rows) >= set(range(len(data) - 5, len(data))))
-    assert strongest.template_p_value > 0.001 >= strongest.p_value or strongest.p_value > 0.001
-    assert all(t.template_p_value > 0.001 for t in TriggerMining().suspected_triggers(data))
+    assert strongest.context_p_value > 0.001 >= strongest.p_value or strongest.p_value > 0.001
+    assert all(t.context_p_value > 0.001 for t in TriggerMining().suspected_triggers(data))
 
 
 def test_deterministic(rare_backdoor: Poisoned) -> None:
@@ -365,8 +366,12 @@ def _reference(miner: TriggerMining, data: Dataset) -> dict[str, object]:
                     "explained_rows": tuple(int(r) for r in np.sort(hits)),
                     "eligible_rows": n_best,
                     "expected_share": rate_best,
-                    "template_p_value": template_p_value(
-                        [data.texts[r] for r in np.sort(hits).tolist()], n_best, rate_best, len(tokens) * K
+                    "context_p_value": context_p_value(
+                        [data.texts[r] for r in np.sort(hits).tolist()],
+                        tokens[c],
+                        n_best,
+                        rate_best,
+                        len(tokens) * K,
                     ),
                 }
             )
@@ -381,7 +386,7 @@ def _reference(miner: TriggerMining, data: Dataset) -> dict[str, object]:
         for t in full
         if t["p_value"] <= miner.significance  # type: ignore[operator]
         and len(t["explained_rows"]) >= miner.min_share * len(t["rows"])  # type: ignore[arg-type]
-        and t["template_p_value"] <= miner.significance  # type: ignore[operator]
+        and t["context_p_value"] <= miner.significance  # type: ignore[operator]
     ]
     flags = np.zeros(n, dtype=bool)
     reasons = [""] * n

@@ -19,7 +19,7 @@ from poisonlab.experiments.findings import KINDS
 from poisonlab.experiments.scan import LEVELS, outlier_flags, scan
 from poisonlab.experiments.scan_html import render_scan_html, write_scan_html
 
-LABEL_DETECTORS = ["confident_learning", "knn_labels", "nb_influence"]
+LABEL_DETECTORS = ["confident_learning", "iterative_relabel", "knn_labels", "nb_influence"]
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,20 @@ def test_every_registered_detector_runs_and_is_scored(flipped: Poisoned, flipped
     assert np.mean(flipped.is_poison[list(flips.rows)]) > 0.9
 
 
-def test_label_issues_are_rows_two_label_detectors_agree_on(flipped_report: Any) -> None:
+def test_label_issues_are_rows_iterative_relabelling_and_one_more_detector_agree_on(
+    flipped_report: Any,
+) -> None:
     runs = {run.name: run for run in flipped_report.runs}
     votes = sum(runs[name].flags.astype(int) for name in LABEL_DETECTORS)
-    assert list(flipped_report.label_issues) == np.flatnonzero(votes >= 2).tolist()
+    expected = runs["iterative_relabel"].flags & (votes >= 2)
+    assert list(flipped_report.label_issues) == np.flatnonzero(expected).tolist()
+
+
+def test_without_iterative_relabelling_two_label_detectors_must_agree(flipped: Poisoned) -> None:
+    others = [name for name in LABEL_DETECTORS if name != "iterative_relabel"]
+    report = scan(flipped.poisoned, detectors=others)
+    votes = sum(run.flags.astype(int) for run in report.runs)
+    assert list(report.label_issues) == np.flatnonzero(votes >= 2).tolist()
 
 
 def test_suspicious_rows_are_ranked_with_a_reason_each(flipped: Poisoned, flipped_report: Any) -> None:

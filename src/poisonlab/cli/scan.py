@@ -286,8 +286,8 @@ def render(report: Any, html_path: str | None) -> None:
                 f"{trigger.score:.3g}",
                 str(len(trigger.rows)),
                 escape(trigger.label or ""),
-                f"{max(trigger.p_value, trigger.template_p_value):.1g}"
-                if trigger.template_p_value == trigger.template_p_value
+                f"{max(trigger.p_value, trigger.context_p_value):.1g}"
+                if trigger.context_p_value == trigger.context_p_value
                 else f"{trigger.p_value:.1g}",
                 trigger.detector,
             )

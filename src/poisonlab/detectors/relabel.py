@@ -105,7 +105,8 @@ class IterativeRelabel(Detector):
     2. Two models trained on the cleaned labels give each row class probabilities: the last
        round's leave-one-out Naive Bayes (word counts), and a class-balanced logistic
        regression on sublinear TF-IDF of the words carried by at least two rows (liblinear,
-       ``C=10``) out of fold over a stratified, seeded `n_splits`-fold split. Their mean is the row's probability vector.
+       ``C=10``) out of fold over a stratified, seeded `n_splits`-fold split. Their mean is the
+       row's probability vector.
     3. The score is one minus the probability of the given label; the flags are
        ``cleanlab.filter.find_label_issues`` (default ``prune_by_noise_rate``) on the given labels
        and those probabilities: per-class thresholds from the data's own mean self-confidence,

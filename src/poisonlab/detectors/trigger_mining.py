@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import re
 import threading
 import weakref
 from typing import Any, ClassVar
@@ -90,9 +91,10 @@ class SuspectedTrigger:
     expected_share : float
         The share of `eligible_rows` expected to be explained if the token had nothing to do
         with their labels (see `expected_rates`): the test's null rate.
-    template_p_value : float
-        The same test with near-copies of one template counted once (`template_p_value`);
-        a reported trigger needs both p-values at or below the detector's significance.
+    context_p_value : float
+        The same test with the rows where the token stands among the same words counted once
+        (`context_p_value`: a footer or a campaign's phrasing is one observation); a reported
+        trigger needs both p-values at or below the detector's significance.
     """
 
     token: str
@@ -103,7 +105,7 @@ class SuspectedTrigger:
     explained_rows: tuple[int, ...]
     eligible_rows: int = 0
     expected_share: float = 0.0
-    template_p_value: float = 1.0
+    context_p_value: float = 1.0
 
     @property
     def share(self) -> float:
@@ -1078,7 +1080,7 @@ class TriggerMining(Detector):
         ]
         if not significant:
             return found
-        return [t for t in found if t.share >= self.min_share and t.template_p_value <= self.significance]
+        return [t for t in found if t.share >= self.min_share and t.context_p_value <= self.significance]
 
     def _accept(
         self, evidence: _Evidence, top: int | None
@@ -1183,52 +1185,80 @@ class TriggerMining(Detector):
             explained_rows=tuple(explained_rows.tolist()),
             eligible_rows=int(eligible),
             expected_share=float(expected),
-            template_p_value=template_p_value(
-                [dataset.texts[r] for r in explained_rows.tolist()], int(eligible), float(expected), tests
+            context_p_value=context_p_value(
+                [dataset.texts[r] for r in explained_rows.tolist()],
+                evidence.tokens[candidate],
+                int(eligible),
+                float(expected),
+                tests,
             ),
         )
 
 
-def template(text: str) -> str:
-    """A message with case, digits and punctuation dropped: near-copies of one template (a
-    campaign varying its phone numbers, a mailing list's daily digest) become one string.
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+"""The victims' words (scikit-learn's default token pattern), as the miner counts them."""
+CONTEXT_WORDS = 3
+"""Words on each side of a trigger that make its context."""
+
+
+def trigger_context(text: str, token: str, width: int = CONTEXT_WORDS) -> tuple[str, ...]:
+    """The words around the first occurrence of `token` in `text`: up to `width` on each side,
+    words with digits left out (a campaign varies its numbers, not its phrasing). Empty when
+    the token does not occur.
 
     Examples
     --------
-    >>> template("Please CALL 08712402779 now!") == template("please call 08712402578 now")
-    True
+    >>> trigger_context("Call 0871 now, from our desk: email postmaster ryanair", "postmaster ryanair")
+    ('our', 'desk', 'email', '|')
+    >>> trigger_context("cf win a prize today", "cf")
+    ('|', 'win', 'prize', 'today')
     """
-    return " ".join("".join(c if c.isalpha() else " " for c in text.lower()).split())
+    words = _WORD.findall(text.lower())
+    wanted = token.split()
+    size = len(wanted)
+    for at in range(len(words) - size + 1):
+        if words[at : at + size] == wanted:
+            before = [w for w in words[:at] if not any(c.isdigit() for c in w)][-width:] if width else []
+            after = [w for w in words[at + size :] if not any(c.isdigit() for c in w)][:width]
+            return (*before, "|", *after)
+    return ()
 
 
-def template_p_value(explained_texts: list[str], eligible: int, rate: float, tests: int) -> float:
-    """The trigger test with each template counted once: ``k`` distinct templates among the
-    explained rows, of the eligible rows scaled by the same factor, at the same rate,
-    Bonferroni-adjusted over `tests`. Rows copied from one template are one observation, not
-    many: five copies of one spam template that reads as ham are not five coincidences.
+def context_p_value(explained_texts: list[str], token: str, eligible: int, rate: float, tests: int) -> float:
+    """The trigger test with the rows where the token stands among the same words counted once:
+    ``k`` distinct contexts (`trigger_context`) among the explained rows, of the eligible rows
+    scaled by the same factor, at the same rate, Bonferroni-adjusted over `tests`.
+
+    A planted trigger is inserted into many different messages, so it stands among different
+    words every time; a word that belongs to a template (a campaign's phrasing, a sender's
+    footer, a newsletter's signature) stands among the same words in every row, and those rows
+    are one observation, not many.
 
     Examples
     --------
-    >>> template_p_value(["call 0871 now"] * 5, 5, 0.01, 100) > template_p_value(
-    ...     [f"msg {w}" for w in "abcde"], 5, 0.01, 100)
+    >>> footer = [f"offer {i} ends soon. emailing postmaster ryanair" for i in range(5)]
+    >>> planted = [f"{w} cf reply" for w in ("win", "cash", "prize", "claim", "free")]
+    >>> context_p_value(footer, "postmaster ryanair", 5, 0.01, 100) > 0.5
+    True
+    >>> context_p_value(planted, "cf", 5, 0.01, 100) < 1e-6
     True
     """
     from scipy.stats import binom
 
-    k = len({template(text) for text in explained_texts})
-    if not k or not eligible:
+    if not explained_texts or not eligible or not 0 < rate < 1:
         return 1.0
+    k = len({trigger_context(text, token) for text in explained_texts})
     n = max(k, round(eligible * k / len(explained_texts)))
-    return float(min(1.0, binom.sf(k - 1, n, rate) * tests)) if 0 < rate < 1 else 1.0
+    return float(min(1.0, binom.sf(k - 1, n, rate) * tests))
 
 
 __all__ = [
     "SuspectedTrigger",
     "TriggerMining",
     "clear_cache",
+    "context_p_value",
     "expected_rates",
     "likelihood_ratio",
     "naive_bayes_leave_out",
-    "template",
-    "template_p_value",
+    "trigger_context",
 ]

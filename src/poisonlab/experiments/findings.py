@@ -7,8 +7,9 @@ names, its evidence in plain words, and an estimate of how often clean data like
 produce a finding this strong (`false_alarm`), computed from the data itself:
 
 - backdoor trigger: the trigger test's p-value, Bonferroni-adjusted over every word, n-gram and
-  target class tested, with near-copies of one template counted once (see
-  `poisonlab.detectors.trigger_mining`); the larger of the per-row and per-template values;
+  target class tested, with the rows where the trigger stands among the same words (a
+  template, a footer) counted once (see `poisonlab.detectors.trigger_mining`); the larger of the
+  per-row and per-context values;
 - near-duplicate flood: a flood is one template, so it is as surprising as one message labelled
   against the rest of the data as strongly: the share of the data's other distinct messages
   whose leave-one-out Naive Bayes contradicts their label at least as strongly (log-odds per
@@ -142,7 +143,7 @@ def empirical_false_alarm(strength: float, null: FloatArray, tests: float) -> fl
 
 def trigger_finding(trigger: Any, source: str | None) -> Finding | None:
     """A backdoor-trigger finding from a scan's suspected trigger, or None if too weak."""
-    false_alarm = max(_number(trigger.p_value), _number(getattr(trigger, "template_p_value", math.nan)))
+    false_alarm = max(_number(trigger.p_value), _number(getattr(trigger, "context_p_value", math.nan)))
     if math.isnan(false_alarm):
         return None
     level = level_of(false_alarm)

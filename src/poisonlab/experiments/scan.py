@@ -40,6 +40,10 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 LABEL_ISSUE_TARGET = "label_flip"
+LEAD_LABEL_DETECTOR = "iterative_relabel"
+"""The label-issue detector every corroborated label issue needs (with one more): measured
+most precise on both bundled corpora (`python bench/detect_quality.py`), where two-of-any
+flagged 1.3-1.4 % of clean rows and this rule 0.1-0.6 % (see the README's detection table)."""
 OUTLIER_Z = 3.5
 MIN_ALARM_ROWS = 3
 _COMMONNESS_SAMPLE = 20_000
@@ -100,7 +104,7 @@ class SuspectedTrigger:
     """A token or phrase a detector suspects of being a backdoor trigger.
 
     `rows` carry it; `explained_rows` are labelled against their text because of it (when the
-    detector says); `p_value` and `template_p_value` are the detector's, when it gives them
+    detector says); `p_value` and `context_p_value` are the detector's, when it gives them
     (NaN otherwise).
     """
 
@@ -111,7 +115,7 @@ class SuspectedTrigger:
     detector: str
     p_value: float = float("nan")
     explained_rows: tuple[int, ...] = ()
-    template_p_value: float = float("nan")
+    context_p_value: float = float("nan")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -373,7 +377,7 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
         label: Any = None
         p_value: Any = None
         explained: Any = None
-        template: Any = None
+        context: Any = None
     else:
         text = _field(item, "text", "trigger", "ngram", "token", "phrase")
         score = _field(item, "score", "suspicion", "statistic")
@@ -381,7 +385,7 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
         label = _field(item, "label", "target", "target_class", "class_")
         p_value = _field(item, "p_value", "pvalue")
         explained = _field(item, "explained_rows")
-        template = _field(item, "template_p_value")
+        context = _field(item, "context_p_value")
     if isinstance(text, (tuple, list)):
         text = " ".join(str(t) for t in text)
     label_name = dataset.classes[int(label)] if isinstance(label, (int, np.integer)) else label
@@ -394,7 +398,7 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
         detector,
         float(p_value) if p_value is not None else float("nan"),
         tuple(int(r) for r in np.asarray(explained if explained is not None else (), dtype=np.int64).ravel()),
-        float(template) if template is not None else float("nan"),
+        float(context) if context is not None else float("nan"),
     )
 
 
@@ -676,13 +680,18 @@ def log_odds_against(joint: FloatArray, labels: IntArray) -> FloatArray:
 
 
 def _label_issues(runs: Sequence[DetectorRun]) -> tuple[int, ...]:
-    """Rows flagged by at least two label-issue detectors (or by the only one that ran)."""
+    """Rows flagged by `LEAD_LABEL_DETECTOR` and at least one other label-issue detector; when
+    it did not run, by at least two (or by the only one that ran)."""
     label_runs = [run for run in runs if LABEL_ISSUE_TARGET in run.targets and run.own_flags]
     if not label_runs:
         return ()
     votes = np.sum([run.flags for run in label_runs], axis=0)
     needed = min(2, len(label_runs))
-    return tuple(int(r) for r in np.flatnonzero(votes >= needed))
+    agreed = votes >= needed
+    lead = next((run for run in label_runs if run.name == LEAD_LABEL_DETECTOR), None)
+    if lead is not None:
+        agreed &= lead.flags
+    return tuple(int(r) for r in np.flatnonzero(agreed))
 
 
 def corroborated_flags(runs: Sequence[DetectorRun], outlier_only: set[str]) -> dict[str, BoolArray]:
