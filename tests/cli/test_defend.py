@@ -57,8 +57,8 @@ def test_backdoor_against_sanitize_on_sms(cli):
         "--json",
     ).json()
     assert doc["attack_params"]["repeat"] == 3 and doc["n_poison"] == 45
-    assert doc["removed"]["poison"] == 45
-    assert doc["undefended"]["asr"] >= 0.9 and doc["defended"]["asr"] <= 0.02
+    assert doc["removed"]["poison"] == 45 and doc["removed"]["rows"] - 45 <= 0.01 * doc["n_train"]
+    assert doc["undefended"]["asr"] >= 0.9 and doc["defended"]["asr"] <= 0.05
 
 
 def test_tables_for_people(cli, small_files):

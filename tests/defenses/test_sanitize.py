@@ -49,8 +49,9 @@ def test_bad_detector_specs_fail_at_construction(spec, message):
         {"detectors": ()},
         {"detectors": "trigger_mining"},
         {"rule": "top"},
-        {"threshold": 1.5},
-        {"threshold": 0},
+        {"rule": "contamination", "threshold": 1.5},
+        {"rule": "contamination", "threshold": 0},
+        {"detectors": ("spectral_signature",)},
         {"rule": "count", "threshold": 2.5},
         {"rule": "count", "threshold": -1},
         {"rule": "quantile", "threshold": 1.0},
@@ -117,14 +118,14 @@ def test_removing_a_whole_class_is_a_data_error():
 
 def test_sanitize_removes_the_backdoor_on_sms(sms_split):
     """2,000 SMS training rows, 20 backdoor rows (trigger x3), logreg; the default (trigger
-    mining, top 1%) removes exactly the 20 poison rows. Measured: ASR 89.8% -> 3.1%, CACC
-    96.95% -> 97.13%."""
+    mining and iterative relabelling, each by its own rule) removes every poison row and under
+    1 % of the clean rows (natural label issues)."""
     train, test = sms_split
     result = evaluate_defense(
         Sanitize(), Backdoor(n=20, repeat=3), train.take(np.arange(2000)), test, "logreg", random_state=0
     )
     assert result.removed is not None
-    assert result.removed.rows == result.removed.poison == 20
+    assert result.removed.poison == 20 and result.removed.rows - 20 <= 0.01 * 2000
     assert result.undefended_asr is not None and result.undefended_asr > 0.85
-    assert result.asr is not None and result.asr < 0.05
+    assert result.asr is not None and result.asr < 0.1
     assert result.scores.accuracy >= result.attack.attacked.accuracy - 0.003

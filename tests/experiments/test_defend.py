@@ -24,7 +24,9 @@ def split(sms_split):
 def test_backdoor_against_sanitize(split):
     train, test = split
     attack = Backdoor(n=15, repeat=3)
-    result = evaluate_defense(Sanitize(), attack, train, test, "logreg", random_state=3)
+    result = evaluate_defense(
+        Sanitize(detectors=("trigger_mining",)), attack, train, test, "logreg", random_state=3
+    )
     plain = evaluate_attack(attack, train, test, "logreg", random_state=3)
     assert result.attack.attacked == plain.attacked and result.attack.clean == plain.clean
     assert result.undefended_asr == plain.backdoor.asr
@@ -41,7 +43,8 @@ def test_backdoor_against_sanitize(split):
     payload = result.to_dict()
     json.dumps(payload, allow_nan=False)
     assert payload["undefended"]["asr"] == result.undefended_asr and payload["defended"]["asr"] == result.asr
-    assert payload["defense"] == "sanitize" and payload["defense_params"] == Sanitize().get_params()
+    assert payload["defense"] == "sanitize"
+    assert payload["defense_params"] == Sanitize(detectors=("trigger_mining",)).get_params()
 
 
 def test_label_flip_has_no_asr_and_weights_are_scored(split):

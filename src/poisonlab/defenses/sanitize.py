@@ -20,7 +20,7 @@ from poisonlab.victims.factory import VictimLike, as_factory
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 
-RULES = ("contamination", "count", "quantile")
+RULES = ("own", "contamination", "count", "quantile")
 ACTIONS = ("remove", "weight")
 
 
@@ -102,31 +102,41 @@ def flag_rows(scores: npt.ArrayLike, rule: str, threshold: float) -> tuple[BoolA
     return flags, cut
 
 
+def own_flags(detector: Any, dataset: Dataset) -> BoolArray:
+    """The rows a detector flags by its own decision rule (its ``findings`` or ``flag``)."""
+    if hasattr(detector, "findings"):
+        return np.asarray(detector.findings(dataset).flags, dtype=bool)
+    return np.asarray(detector.flag(dataset), dtype=bool)
+
+
 @DEFENSES.register("sanitize")
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Sanitize(Defense):
     """Sanitize and retrain: drop (or down-weight) the rows any named detector flags, then train.
 
-    Each detector scores every training row; the `rule` turns its scores into flags
-    (`flag_rows`), and a row flagged by any detector is removed, or, with ``action="weight"``,
-    trained with weight `flagged_weight` (victims whose classifier takes ``sample_weight``;
-    a Pipeline's is passed as ``classifier__sample_weight``). The defense is as good as its
-    detectors for the attack at hand: ``trigger_mining``, ``spectral_signature`` and
-    ``activation_clustering`` find backdoor rows, ``knn_labels`` and ``confident_learning``
-    flipped labels, ``duplicate_flood`` floods of near-copies. The default (``trigger_mining``,
-    its top 1% of rows) is set for a dirty-label backdoor of up to 1% of the rows; against a
-    label flip, name ``knn_labels`` with the expected flip rate.
+    Each detector flags training rows: by default with its own decision rule (``rule="own"``:
+    trigger mining's significant triggers, tested against the data's own null rate;
+    iterative relabelling's confident-learning flags), or by a share, count or quantile of
+    its scores (`flag_rows`). A row flagged by any detector is removed, or, with
+    ``action="weight"``, trained with weight `flagged_weight` (victims whose classifier takes
+    ``sample_weight``; a Pipeline's is passed as ``classifier__sample_weight``). The defaults,
+    ``trigger_mining`` and ``iterative_relabel`` by their own rules, remove what the data shows
+    of a backdoor and of flipped labels, however much of it there is, and little of clean data;
+    ``duplicate_flood`` adds floods of near-copies, ``spectral_signature`` and
+    ``activation_clustering`` outliers (with a share: they have no rule of their own).
 
     Parameters
     ----------
     detectors : tuple of str
         Registered detectors, each ``name`` or ``name:key=value,...`` with its parameters
         (e.g. ``knn_labels:n_neighbors=10``).
-    rule : {"contamination", "count", "quantile"}
-        How each detector's flags are chosen: its top `threshold` share of rows (the expected
-        contamination), its top `threshold` rows, or its scores above the `threshold` quantile.
+    rule : {"own", "contamination", "count", "quantile"}
+        How each detector's flags are chosen: its own decision rule, its top `threshold` share
+        of rows (the expected contamination), its top `threshold` rows, or its scores above the
+        `threshold` quantile.
     threshold : float
-        The rule's value: a rate in (0, 1), a whole number of rows >= 0, or a quantile in (0, 1).
+        The rule's value (unused with ``"own"``): a rate in (0, 1), a whole number of rows >= 0,
+        or a quantile in (0, 1).
     action : {"remove", "weight"}
         Drop flagged rows, or train on them with weight `flagged_weight`.
     flagged_weight : float
@@ -151,8 +161,8 @@ class Sanitize(Defense):
         "Defenses for Data Poisoning Attacks, NeurIPS (data sanitization defenses)."
     )
 
-    detectors: tuple[str, ...] = ("trigger_mining",)
-    rule: str = "contamination"
+    detectors: tuple[str, ...] = ("trigger_mining", "iterative_relabel")
+    rule: str = "own"
     threshold: float = 0.01
     action: str = "remove"
     flagged_weight: float = 0.1
@@ -162,12 +172,19 @@ class Sanitize(Defense):
         if isinstance(self.detectors, str) or not isinstance(self.detectors, tuple) or not self.detectors:
             raise fail("Sanitize", "detectors", "a non-empty sequence of detector names", self.detectors)
         for spec in self.detectors:
-            build_detector(spec)
+            detector = build_detector(spec)
+            if self.rule == "own" and not (hasattr(detector, "findings") or hasattr(detector, "flag")):
+                raise ParameterError(
+                    f"Detector {spec!r} has no decision rule of its own; give Sanitize a rule "
+                    "('contamination', 'count' or 'quantile') and a threshold."
+                )
         check_choice("Sanitize", "rule", self.rule, RULES)
         check_choice("Sanitize", "action", self.action, ACTIONS)
         value = self.threshold
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if self.rule == "count":
+        if self.rule == "own":
+            pass
+        elif self.rule == "count":
             if not is_number or value < 0 or float(value) != int(value):
                 raise fail("Sanitize", "threshold", "a whole number of rows >= 0 with rule='count'", value)
         elif not is_number or not 0 < value < 1:
@@ -178,9 +195,10 @@ class Sanitize(Defense):
 
     @classmethod
     def examples(cls) -> list[Defense]:
-        """The default, a row count with one detector, and quantile down-weighting."""
+        """The default, a share, a row count with two detectors, and quantile down-weighting."""
         return [
             cls(),
+            cls(detectors=("trigger_mining",), rule="contamination", threshold=0.01),
             cls(detectors=("trigger_mining", "duplicate_flood"), rule="count", threshold=3),
             cls(detectors=("knn_labels:n_neighbors=5",), rule="quantile", threshold=0.9, action="weight"),
         ]
@@ -191,12 +209,17 @@ class Sanitize(Defense):
         flagged = np.zeros(len(dataset), dtype=bool)
         report: dict[str, Any] = {}
         for spec in self.detectors:
-            scores = np.asarray(build_detector(spec).score(dataset), dtype=np.float64)
-            flags, cut = flag_rows(scores, self.rule, float(self.threshold))
-            report[spec] = {
-                "flagged": int(flags.sum()),
-                "lowest_flagged_score": None if np.isnan(cut) else cut,
-            }
+            detector = build_detector(spec)
+            if self.rule == "own":
+                flags = own_flags(detector, dataset)
+                report[spec] = {"flagged": int(flags.sum())}
+            else:
+                scores = np.asarray(detector.score(dataset), dtype=np.float64)
+                flags, cut = flag_rows(scores, self.rule, float(self.threshold))
+                report[spec] = {
+                    "flagged": int(flags.sum()),
+                    "lowest_flagged_score": None if np.isnan(cut) else cut,
+                }
             flagged |= flags
         info: dict[str, Any] = {"flagged": int(flagged.sum()), "detectors": report, "action": self.action}
         if self.action == "remove":

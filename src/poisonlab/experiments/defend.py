@@ -15,7 +15,7 @@ from poisonlab.attacks.base import Attack, Poisoned
 from poisonlab.data.dataset import Dataset
 from poisonlab.defenses.base import Defended, Defense
 from poisonlab.experiments.evaluate import AttackEvaluation, ModelScores, evaluate_attack, score_predictions
-from poisonlab.victims.factory import VictimLike, make_victim
+from poisonlab.victims.factory import VictimLike, as_factory, make_victim
 
 REPORTED_RADII = (1, 5, 10, 25)
 """Radii at which certified accuracy is reported (Levine & Feizi 2021 plot the whole curve)."""
@@ -226,6 +226,124 @@ def defend_evaluated(
         undefended_asr=undefended_asr,
         removed=removed,
         downweighted=downweighted,
+        filtered=filtered,
+        certified=certified,
+        seconds=seconds,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class DataDefenseEvaluation:
+    """A defense on a user's own training set, as it is (no attack planted), against the same
+    victim trained on it undefended, on the same held-out messages.
+
+    Attributes
+    ----------
+    n_train : int
+        Training rows.
+    defended : Defended
+        The defended model and the defense's own record.
+    undefended, scores : ModelScores
+        Held-out scores of the undefended and the defended model.
+    removed_ids : tuple of str
+        Ids of the training rows the defense dropped (or trained with weight below 1).
+    removed : RowScores or None
+        Those rows against the data's own ``is_poison`` column, when it has one.
+    filtered, certified : dict or None
+        As in `DefenseEvaluation`.
+    seconds : float
+        Time to fit the defense.
+    """
+
+    n_train: int
+    defended: Defended
+    undefended: ModelScores
+    scores: ModelScores
+    removed_ids: tuple[str, ...]
+    removed: RowScores | None
+    n_poison: int | None
+    filtered: dict[str, Any] | None
+    certified: dict[str, Any] | None
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "attack": None,
+            "n_train": self.n_train,
+            "n_poison": self.n_poison,
+            "defense": self.defended.defense,
+            "defense_params": self.defended.params,
+            "undefended": self.undefended.to_dict(),
+            "defended": self.scores.to_dict(),
+            "removed_ids": list(self.removed_ids),
+            "removed": None if self.removed is None else dataclasses.asdict(self.removed),
+            "filtered": self.filtered,
+            "certified": self.certified,
+            "defense_info": self.defended.info,
+            "seconds": {"defense": self.seconds},
+        }
+
+
+def defend_data(
+    defense: Defense,
+    train: Dataset,
+    test: Dataset,
+    victim: VictimLike = "nb",
+    *,
+    is_poison: npt.ArrayLike | None = None,
+    random_state: int = 0,
+    features: str = "count",
+) -> DataDefenseEvaluation:
+    """Train `victim` on `train` as it is, undefended and under `defense`, and score both on `test`.
+
+    For a training set that may already be poisoned: nothing is planted. When the data says
+    which rows are poison (`is_poison`, one flag per training row), the rows the defense drops
+    are scored against it.
+
+    Examples
+    --------
+    >>> from poisonlab.attacks import Backdoor
+    >>> from poisonlab.data import load_train_test
+    >>> from poisonlab.defenses import Sanitize
+    >>> train, test = load_train_test("sms_spam")
+    >>> planted = Backdoor(trigger="zqx", rate=0.01).apply(train, random_state=0)
+    >>> result = defend_data(Sanitize(), planted.poisoned, test, "nb", is_poison=planted.is_poison)
+    >>> result.removed.poison == planted.n_poison, result.removed.precision > 0.5
+    (True, True)
+    """
+    truth = None
+    if is_poison is not None:
+        truth = np.asarray(is_poison, dtype=bool)
+        if truth.shape != (len(train),):
+            raise ValueError(f"is_poison needs one flag per training row: {truth.size} for {len(train)}.")
+    model_victim: VictimLike = victim
+    if isinstance(victim, str) and features != "count":
+        model_victim = make_victim(victim, features=features, random_state=random_state)
+    baseline = as_factory(victim, features=features, random_state=random_state)()
+    baseline.fit(list(train.texts), train.labels)
+    started = time.perf_counter()
+    defended = defense.fit(train, model_victim, random_state=random_state)
+    seconds = time.perf_counter() - started
+    dropped = np.zeros(len(train), dtype=bool)
+    if defended.removed is not None:
+        dropped |= np.asarray(defended.removed, dtype=bool)
+    if defended.weights is not None:
+        dropped |= np.asarray(defended.weights) < 1.0
+    from poisonlab.defenses.trigger_filter import FilteredModel
+
+    filtered = (
+        _filter_report(defended.model, test, None) if isinstance(defended.model, FilteredModel) else None
+    )
+    certified = _certified_report(defended.model, test) if hasattr(defended.model, "certify") else None
+    return DataDefenseEvaluation(
+        n_train=len(train),
+        defended=defended,
+        undefended=score_predictions(test.labels, baseline.predict(list(test.texts)), test.classes),
+        scores=score_predictions(test.labels, defended.predict(test.texts), test.classes),
+        removed_ids=tuple(train.ids[i] for i in np.flatnonzero(dropped).tolist()),
+        removed=None if truth is None else RowScores.of(dropped, truth),
+        n_poison=None if truth is None else int(truth.sum()),
         filtered=filtered,
         certified=certified,
         seconds=seconds,
