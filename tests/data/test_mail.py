@@ -227,3 +227,20 @@ def test_cli_prints_data_warnings_as_one_line(tmp_path, capsys):
     assert code == 0
     assert err.startswith("poisonlab: warning: ") and "charset fallbacks: 1" in err
     assert err.count("\n") == 1
+
+
+def test_a_malformed_message_id_never_crashes_a_labelled_load(tmp_path):
+    # An empty "Message-ID: <>" (spam-2/00357 of the SpamAssassin corpus) makes the stdlib's typed
+    # header parser raise IndexError; a label mapping looks Message-IDs up, so it used to crash.
+    archive = tmp_path / "mail.tar"
+    broken = b"Message-ID: <>\nSubject: odd\n\ncheap pills\n"
+    with tarfile.open(archive, "w") as tar:
+        for name, raw in (("a/1.eml", broken), ("a/2.eml", make_message("b", "see you"))):
+            info = tarfile.TarInfo(name)
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    data, _ = load_email(archive, labels={"a/1.eml": "spam", "a/2.eml": "ham", "<>": "ham"})
+    assert data.counts() == {"ham": 1, "spam": 1}
+    assert data.texts[data.ids.index("mail.tar!a/1.eml")] == "odd\n\ncheap pills"
+    by_id, _ = load_email(archive, labels={"<>": "spam", "a/2.eml": "ham"})
+    assert by_id.counts() == {"ham": 1, "spam": 1}

@@ -170,6 +170,25 @@ def _parse(raw: bytes, report: EmailLoadReport) -> EmailMessage | None:
     return message
 
 
+def raw_header(message: Message, name: str) -> str | None:
+    """A header's value as written (unfolded, undecoded), or None; reading it never raises.
+
+    The typed header parsers of ``email.policy.default`` can raise on malformed values (an
+    ``IndexError`` on some ``Message-ID`` headers, for one); ids and labels need only the text.
+
+    Examples
+    --------
+    >>> from email import message_from_bytes
+    >>> raw_header(message_from_bytes(b"Message-ID: <>\\n\\nhi"), "message-id")
+    '<>'
+    """
+    wanted = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == wanted:
+            return " ".join(str(value).split())
+    return None
+
+
 def _is_safe_member(name: str) -> bool:
     path = PurePosixPath(name.replace("\\", "/"))
     return not path.is_absolute() and ".." not in path.parts and not (path.parts and ":" in path.parts[0])
@@ -267,12 +286,12 @@ def _label_of(
     """The label: the mapping, else the label header, else the first folder of the location."""
     member = location.split("!", 1)[-1]
     if labels is not None:
-        for key in (location, member, str(message.get("Message-ID", "")).strip()):
-            if key in labels:
+        for key in (location, member, raw_header(message, "Message-ID")):
+            if key and key in labels:
                 return labels[key]
-    header = message.get(LABEL_HEADER)
+    header = raw_header(message, LABEL_HEADER)
     if header:
-        return str(header).strip()
+        return header
     if root_file is not None:  # a single archive or mbox: folders start inside it
         location = member if "!" in location else ""
     parts = PurePosixPath(location.replace("!", "/").replace("#", "/")).parts
