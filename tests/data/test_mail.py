@@ -15,6 +15,7 @@ import pytest
 from poisonlab import DataError, DataWarning
 from poisonlab.cli import main
 from poisonlab.data import load_dataset, load_email
+from poisonlab.data import mail as mail_module
 from poisonlab.data.mail import html_to_text, is_email_source, read_label_mapping
 
 
@@ -244,3 +245,28 @@ def test_a_malformed_message_id_never_crashes_a_labelled_load(tmp_path):
     assert data.texts[data.ids.index("mail.tar!a/1.eml")] == "odd\n\ncheap pills"
     by_id, _ = load_email(archive, labels={"<>": "spam", "a/2.eml": "ham"})
     assert by_id.counts() == {"ham": 1, "spam": 1}
+
+
+TRICKY_MESSAGES = (
+    b"Subject: =?iso-8859-1?q?Caf=E9?= =?utf-8?b?4pyT?=\n  folded\nContent-Type: text/plain;\n"
+    b' charset="iso-8859-1"\nContent-Transfer-Encoding: Quoted-Printable\n\ncaf=E9 =3D ok\n',
+    b"Subject: raw \xe9 8-bit\nContent-Type: TEXT/HTML; CHARSET=latin-1\n\n<p>caf\xe9 &amp; co</p>\n",
+    b'Subject: =?bogus?q?x?=\nContent-Type: multipart/alternative; boundary="b"\n\n--b\n'
+    b"Content-Type: text/plain; charset*=utf-8''%E2%9C%93\n\nparam 2231\n--b\n"
+    b"Content-Type: text/html\nContent-Transfer-Encoding: base64\n\nPGI+aGk8L2I+\n--b--\n",
+    b"Subject: =?utf-8?q?broken\nContent-Disposition: attachment; filename=x.txt\n\nnot read\n",
+    b'Content-Type: text/plain; charset=""\nContent-Transfer-Encoding: base64 \n\n////\n',
+)
+
+
+@pytest.mark.parametrize("raw", TRICKY_MESSAGES)
+def test_fast_parsing_reads_messages_as_the_modern_email_policy_does(raw):
+    import email.policy
+    from email.parser import BytesParser
+
+    from poisonlab.data.mail import EmailLoadReport, message_text
+
+    fast, modern = EmailLoadReport(), EmailLoadReport()
+    expected = message_text(BytesParser(policy=email.policy.default).parsebytes(raw), modern)
+    assert message_text(mail_module._PARSER.parsebytes(raw), fast) == expected
+    assert fast == modern
