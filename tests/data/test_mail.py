@@ -270,3 +270,21 @@ def test_fast_parsing_reads_messages_as_the_modern_email_policy_does(raw):
     expected = message_text(BytesParser(policy=email.policy.default).parsebytes(raw), modern)
     assert message_text(mail_module._PARSER.parsebytes(raw), fast) == expected
     assert fast == modern
+
+
+def test_txt_message_files_in_label_folders_are_read_and_notes_skipped(tmp_path):
+    # The SpamAssassin corpus layout: raw messages named NNNNN.<md5>.txt, starting with an mbox From line.
+    mbox_line = b"From a@example.org  Mon Jul 29 11:28:02 2002\n"
+    folded = b"Received: from x\n\tby y\nSubject: =?utf-8?q?caf=C3=A9?=\n\nsee you at noon\n"
+    write_eml_folders(tmp_path, {"spam": [make_message("WIN", "cheap pills")]})
+    (tmp_path / "ham").mkdir()
+    (tmp_path / "ham" / "00001.abc.txt").write_bytes(mbox_line + make_message("lunch", "at one"))
+    (tmp_path / "ham" / "00002.def.txt").write_bytes(folded.replace(b"\n", b"\r\n"))
+    (tmp_path / "ham" / "notes.txt").write_bytes(b"Todo: label these\nthen train\n")
+    (tmp_path / "README.txt").write_bytes(b"How this folder was made.\n")
+    data, report = load_email(tmp_path)
+    assert data.counts() == {"ham": 2, "spam": 1}
+    texts = dict(zip(data.ids, data.texts))
+    assert texts["ham/00001.abc.txt"] == "lunch\n\nat one"
+    assert texts["ham/00002.def.txt"] == "café\n\nsee you at noon"
+    assert report.not_mail == 2 and report.problems() == {"not_mail": 2}

@@ -1,4 +1,4 @@
-"""Reading e-mail: mbox files, maildir folders, folders of ``.eml`` files, and zip/tar archives.
+"""Reading e-mail: mbox files, maildir folders, folders of ``.eml`` (or ``.txt``) files, and zip/tar archives.
 
 A message becomes one row: its subject, a blank line, then its body text (``text/plain``
 preferred; ``text/html`` converted to text when there is no plain part). Attachments are
@@ -14,6 +14,7 @@ import html.parser
 import io
 import mailbox
 import os
+import re
 import tarfile
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,8 @@ _PARSER = BytesParser(policy=email.policy.compat32)
 """Messages are parsed with the fast legacy policy: its header values are the raw text, and only the
 ``Subject`` goes through the modern policy's decoder (`_subject`). The typed header objects of
 ``email.policy.default`` made loading ~2x slower and could raise on a malformed header."""
+_SNIFF_BYTES = 64 * 1024
+"""How much of a ``.txt`` file `looks_like_mail` reads for its header block."""
 _SKIP_HTML = frozenset({"script", "style", "head", "title"})
 
 
@@ -62,6 +65,9 @@ class EmailLoadReport:
         Messages the parser found MIME defects in (read anyway).
     truncated : int
         Messages cut to `max_chars`.
+    not_mail : int
+        Files named ``.txt`` in a folder that were skipped because they do not start with mail
+        headers (see `looks_like_mail`).
     """
 
     messages: int = 0
@@ -73,6 +79,7 @@ class EmailLoadReport:
     charset_fallbacks: int = 0
     defects: int = 0
     truncated: int = 0
+    not_mail: int = 0
 
     def problems(self) -> dict[str, int]:
         """The non-zero counts other than `messages`, for warnings."""
@@ -289,11 +296,47 @@ def _iter_file(file: Path, relative: str, report: EmailLoadReport) -> Iterator[t
         box = mailbox.mbox(file, factory=None, create=False)
         for i, raw in enumerate(_iter_mailbox(box, report)):
             yield f"{relative}#{i}", raw
-    elif suffix.endswith(".eml"):
+    elif suffix.endswith((".eml", ".txt")):
         try:
-            yield relative, file.read_bytes()
+            raw = file.read_bytes()
         except OSError:
             report.unreadable += 1
+            return
+        if suffix.endswith(".eml") or looks_like_mail(raw):
+            yield relative, raw
+        else:
+            report.not_mail += 1
+
+
+_HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
+
+
+def looks_like_mail(raw: bytes) -> bool:
+    """Whether bytes start like an RFC 822 message: header lines up to a blank line, two at least.
+
+    An optional mbox ``From `` line may come first, and folded header lines (starting with a
+    space or tab) continue the one above. Notes and logs saved as ``.txt`` fail this test.
+
+    Examples
+    --------
+    >>> looks_like_mail(b"From a@b  Mon Jul 29 2002\\nSubject: hi\\nFrom: a@b\\n\\nbody")
+    True
+    >>> looks_like_mail(b"Notes: lunch\\nat noon\\n")
+    False
+    """
+    lines = raw[:_SNIFF_BYTES].splitlines()
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]
+    fields = 0
+    for line in lines:
+        if not line.strip():
+            return fields >= 2
+        if line[:1] in (b" ", b"\t") and fields:
+            continue
+        if not _HEADER_LINE.match(line):
+            return False
+        fields += 1
+    return False
 
 
 def _label_of(
@@ -343,7 +386,8 @@ def load_email(
     ----------
     path : path-like
         A folder (its first-level subfolders name the labels, e.g. ``spam/`` and ``ham/``; each
-        may hold ``.eml`` files, maildirs, mbox files or archives), an mbox file, a maildir, an
+        may hold ``.eml`` files, ``.txt`` files that start with mail headers (others are skipped
+        and counted, see `looks_like_mail`), maildirs, mbox files or archives), an mbox file, a maildir, an
         ``.eml`` file, or a ``.zip``/``.tar``/``.tar.gz`` archive of them. Archives are read in
         memory and never extracted; members with unsafe names (``..``, absolute) are skipped.
     labels : mapping, optional
