@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import email.policy
-import html.parser
 import io
 import mailbox
 import os
@@ -25,6 +24,21 @@ from pathlib import Path, PurePosixPath
 from poisonlab._errors import DataError
 from poisonlab.data.dataset import Dataset
 from poisonlab.data.labels import map_labels
+from poisonlab.data.mail_text import drop_blobs, html_to_text, plain_text
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "EMAIL_SUFFIXES",
+    "LABEL_HEADER",
+    "EmailLoadReport",
+    "html_to_text",
+    "is_email_source",
+    "load_email",
+    "looks_like_mail",
+    "message_text",
+    "raw_header",
+    "read_label_mapping",
+]
 
 LABEL_HEADER = "X-Poisonlab-Label"
 """Header carrying a message's label, as ``poisonlab attack --out FILE.mbox`` writes it."""
@@ -38,7 +52,6 @@ _PARSER = BytesParser(policy=email.policy.compat32)
 ``email.policy.default`` made loading ~2x slower and could raise on a malformed header."""
 _SNIFF_BYTES = 64 * 1024
 """How much of a ``.txt`` file `looks_like_mail` reads for its header block."""
-_SKIP_HTML = frozenset({"script", "style", "head", "title"})
 
 
 @dataclasses.dataclass
@@ -86,44 +99,6 @@ class EmailLoadReport:
         return {k: v for k, v in dataclasses.asdict(self).items() if v and k != "messages"}
 
 
-class _TextFromHtml(html.parser.HTMLParser):
-    """HTML to plain text with the standard library: keep text, drop scripts and styles."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_HTML:
-            self._skipping += 1
-        elif tag in {"br", "p", "div", "li", "tr"}:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_HTML and self._skipping:
-            self._skipping -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_to_text(markup: str) -> str:
-    """The visible text of an HTML document, whitespace collapsed per line.
-
-    Examples
-    --------
-    >>> html_to_text("<p>WIN <b>cash</b>&amp;prizes</p><script>x=1</script>")
-    'WIN cash&prizes'
-    """
-    parser = _TextFromHtml()
-    parser.feed(markup)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    return "\n".join(line for line in lines if line)
-
-
 def _decode_part(part: Message, report: EmailLoadReport) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
@@ -156,11 +131,48 @@ def _subject(message: Message, report: EmailLoadReport) -> str:
         return ""
 
 
+_LOST_BOUNDARY = re.compile(
+    r"^--([ -~]*[!-~])[ \t]*\r?\n(?=content-[a-z-]+[ \t]*:)", re.MULTILINE | re.IGNORECASE
+)
+
+
+def _with_lost_parts(message: Message) -> Message:
+    """The message re-read as multipart when its ``Content-Type`` header was lost but its body is MIME parts.
+
+    Some spam (and a few forwarded messages) has no ``Content-Type`` yet a body of
+    ``--boundary`` lines, each followed by part headers: read naively, the HTML part, its
+    quoted-printable ``=3D`` and base64 attachments would all become words.
+    """
+    if message.is_multipart() or _first_raw(message, "Content-Type") is not None:
+        return message
+    body = message.get_payload(decode=True)
+    if not isinstance(body, bytes):
+        return message
+    text = body.decode("ascii", errors="replace")
+    found = _LOST_BOUNDARY.search(text)
+    if found is None or text.count(f"--{found.group(1)}") < 2:
+        return message
+    boundary = found.group(1).replace("\\", "\\\\").replace('"', '\\"')
+    head = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'.encode()
+    return _PARSER.parsebytes(head + body)
+
+
 def message_text(message: Message, report: EmailLoadReport) -> str:
-    """Subject and body text of one parsed message; attachments are counted, not read."""
+    """Subject and body text of one parsed message; attachments are counted, not read.
+
+    ``text/plain`` is preferred; HTML (a ``text/html`` part, or a ``text/plain`` part that holds
+    an HTML document) is converted to its visible text; PGP armour and base64 runs are dropped.
+
+    Examples
+    --------
+    >>> from email import message_from_bytes
+    >>> raw = b"Subject: WIN\\nContent-Type: text/plain\\n\\n<html><b>cash</b>&nbsp;now</html>"
+    >>> message_text(message_from_bytes(raw), EmailLoadReport())
+    'WIN\\n\\ncash now'
+    """
     plain: list[str] = []
     markup: list[str] = []
-    for part in message.walk():
+    for part in _with_lost_parts(message).walk():
         if part.is_multipart():
             continue
         disposition = (part.get_content_disposition() or "").lower()
@@ -169,7 +181,7 @@ def message_text(message: Message, report: EmailLoadReport) -> str:
             report.attachments += 1
             continue
         if kind == "text/plain":
-            plain.append(_decode_part(part, report))
+            plain.append(plain_text(_decode_part(part, report)))
         elif kind == "text/html":
             markup.append(_decode_part(part, report))
         else:
@@ -181,6 +193,7 @@ def message_text(message: Message, report: EmailLoadReport) -> str:
         body = html_to_text("\n".join(markup))
     else:
         body = ""
+    body = drop_blobs(body)
     subject = _subject(message, report)
     return f"{subject}\n\n{body.strip()}" if subject else body.strip()
 
