@@ -16,7 +16,8 @@ import os
 import re
 import tarfile
 import zipfile
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path, PurePosixPath
@@ -33,11 +34,13 @@ __all__ = [
     "EmailLoadReport",
     "html_to_text",
     "is_email_source",
+    "iter_tar",
     "load_email",
     "looks_like_mail",
     "message_text",
     "raw_header",
     "read_label_mapping",
+    "read_messages",
 ]
 
 LABEL_HEADER = "X-Poisonlab-Label"
@@ -139,9 +142,11 @@ _LOST_BOUNDARY = re.compile(
 def _with_lost_parts(message: Message) -> Message:
     """The message re-read as multipart when its ``Content-Type`` header was lost but its body is MIME parts.
 
-    Some spam (and a few forwarded messages) has no ``Content-Type`` yet a body of
-    ``--boundary`` lines, each followed by part headers: read naively, the HTML part, its
-    quoted-printable ``=3D`` and base64 attachments would all become words.
+    Some spam has no ``Content-Type`` yet a body of ``--boundary`` lines, each followed by part
+    headers: read naively, the HTML part, its quoted-printable ``=3D`` and base64 attachments
+    would all become words. Only a body that starts with its first boundary (after at most one
+    short preamble line such as "This is a MIME message") is re-read, so a message that quotes
+    MIME in its prose stays as written.
     """
     if message.is_multipart() or _first_raw(message, "Content-Type") is not None:
         return message
@@ -150,8 +155,9 @@ def _with_lost_parts(message: Message) -> Message:
         return message
     text = body.decode("ascii", errors="replace")
     found = _LOST_BOUNDARY.search(text)
-    if found is None or text.count(f"--{found.group(1)}") < 2:
-        return message
+    preamble = text[: found.start()].strip() if found else ""
+    if found is None or "\n" in preamble or len(preamble) > 100 or text.count(f"--{found.group(1)}") < 2:
+        return message  # prose before the first boundary: a message that quotes MIME, not one
     boundary = found.group(1).replace("\\", "\\\\").replace('"', '\\"')
     head = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'.encode()
     return _PARSER.parsebytes(head + body)
@@ -160,8 +166,11 @@ def _with_lost_parts(message: Message) -> Message:
 def message_text(message: Message, report: EmailLoadReport) -> str:
     """Subject and body text of one parsed message; attachments are counted, not read.
 
-    ``text/plain`` is preferred; HTML (a ``text/html`` part, or a ``text/plain`` part that holds
-    an HTML document) is converted to its visible text; PGP armour and base64 runs are dropped.
+    ``text/plain`` is preferred (stray HTML tags dropped, character references decoded); HTML (a
+    ``text/html`` part, or a ``text/plain`` part that holds an HTML document) is converted to its
+    visible text; PGP armour and base64 runs are dropped. A message poisonlab wrote (it carries
+    the ``X-Poisonlab-Label`` header) holds a row's text verbatim and is read back verbatim, so an
+    exported training set round-trips exactly.
 
     Examples
     --------
@@ -170,6 +179,7 @@ def message_text(message: Message, report: EmailLoadReport) -> str:
     >>> message_text(message_from_bytes(raw), EmailLoadReport())
     'WIN\\n\\ncash now'
     """
+    verbatim = raw_header(message, LABEL_HEADER) is not None
     plain: list[str] = []
     markup: list[str] = []
     for part in _with_lost_parts(message).walk():
@@ -181,7 +191,8 @@ def message_text(message: Message, report: EmailLoadReport) -> str:
             report.attachments += 1
             continue
         if kind == "text/plain":
-            plain.append(plain_text(_decode_part(part, report)))
+            text = _decode_part(part, report)
+            plain.append(text if verbatim else plain_text(text))
         elif kind == "text/html":
             markup.append(_decode_part(part, report))
         else:
@@ -193,7 +204,8 @@ def message_text(message: Message, report: EmailLoadReport) -> str:
         body = html_to_text("\n".join(markup))
     else:
         body = ""
-    body = drop_blobs(body)
+    if not verbatim:
+        body = drop_blobs(body)
     subject = _subject(message, report)
     return f"{subject}\n\n{body.strip()}" if subject else body.strip()
 
@@ -250,20 +262,29 @@ def _iter_archive(path: Path, report: EmailLoadReport) -> Iterator[tuple[str, by
     except (tarfile.TarError, OSError, EOFError) as error:
         raise DataError(f"{path} is not a readable zip or tar archive ({error}).") from None
     with archive:
-        try:
-            for member in archive:
-                if not member.isfile():
-                    continue
-                if not _is_safe_member(member.name):
-                    report.unsafe_names += 1
-                    continue
-                handle = archive.extractfile(member)
-                if handle is None:
-                    report.unreadable += 1
-                    continue
-                yield member.name, handle.read()
-        except (tarfile.TarError, OSError, EOFError):
-            report.unreadable += 1
+        yield from iter_tar(archive, report)
+
+
+def iter_tar(archive: tarfile.TarFile, report: EmailLoadReport) -> Iterator[tuple[str, bytes]]:
+    """(member name, bytes) of every regular file in an open tar archive, read in memory, never extracted.
+
+    Members with unsafe names (absolute, or climbing out with ``..``) are skipped and counted;
+    a damaged archive ends the listing and is counted as unreadable.
+    """
+    try:
+        for member in archive:
+            if not member.isfile():
+                continue
+            if not _is_safe_member(member.name):
+                report.unsafe_names += 1
+                continue
+            handle = archive.extractfile(member)
+            if handle is None:
+                report.unreadable += 1
+                continue
+            yield member.name, handle.read()
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
+        report.unreadable += 1
 
 
 def _iter_mailbox(box: mailbox.Mailbox, report: EmailLoadReport) -> Iterator[bytes]:
@@ -435,14 +456,50 @@ def load_email(
     if not source.exists():
         raise DataError(f"No such file or folder: {source}.")
     report = EmailLoadReport()
+    root_file = None if source.is_dir() else source.name
+    texts, raw_labels, ids = read_messages(
+        _iter_source(source, report),
+        lambda location, message: _label_of(location, message, labels, root_file),
+        report,
+        max_chars=max_chars,
+    )
+    if not texts:
+        raise DataError(
+            f"No labelled messages found in {source}: put them in label folders (spam/, ham/), "
+            f"give a label mapping, or set the {LABEL_HEADER} header."
+        )
+    encoded, names = map_labels(raw_labels, classes, min_classes=min_classes)
+    return Dataset(texts, encoded, names, ids, name=source.name), report
+
+
+def read_messages(
+    messages: Iterable[tuple[str, bytes]],
+    label_of: Callable[[str, Message], str | None],
+    report: EmailLoadReport,
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> tuple[list[str], list[str], list[str]]:
+    """Texts, labels and ids of raw messages given as (location, bytes); the core of `load_email`.
+
+    Each message is parsed and turned into its text by `message_text`; `label_of(location,
+    message)` names its label, and a message without one is skipped and counted. Texts longer
+    than `max_chars` are truncated and counted. Nothing about one message stops the others.
+
+    Examples
+    --------
+    >>> report = EmailLoadReport()
+    >>> raw = b"Subject: WIN\\n\\n<html>cash&nbsp;now</html>"
+    >>> read_messages([("spam/1", raw)], lambda location, message: "spam", report)
+    (['WIN\\n\\ncash now'], ['spam'], ['spam/1'])
+    """
     texts: list[str] = []
-    raw_labels: list[str] = []
+    labels: list[str] = []
     ids: list[str] = []
-    for location, raw in _iter_source(source, report):
+    for location, raw in messages:
         message = _parse(raw, report)
         if message is None:
             continue
-        label = _label_of(location, message, labels, None if source.is_dir() else source.name)
+        label = label_of(location, message)
         if not label:
             report.unlabelled += 1
             continue
@@ -451,16 +508,10 @@ def load_email(
             report.truncated += 1
             text = text[:max_chars]
         texts.append(text)
-        raw_labels.append(label)
+        labels.append(label)
         ids.append(location)
         report.messages += 1
-    if not texts:
-        raise DataError(
-            f"No labelled messages found in {source}: put them in label folders (spam/, ham/), "
-            f"give a label mapping, or set the {LABEL_HEADER} header."
-        )
-    encoded, names = map_labels(raw_labels, classes, min_classes=min_classes)
-    return Dataset(texts, encoded, names, ids, name=source.name), report
+    return texts, labels, ids
 
 
 def read_label_mapping(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ _LINE_BREAKS = frozenset(
 _CELLS = frozenset({"td", "th"})
 
 _HTML_TAG = re.compile(
-    r"</?(?:a|b|i|u|p|br|hr|td|tr|th|table|tbody|font|div|span|img|html|head|body|meta|title|style"
+    r"</?(a|b|i|u|p|br|hr|td|tr|th|table|tbody|font|div|span|img|html|head|body|meta|title|style"
     r"|center|li|ul|ol|strong|em|form|input|blockquote|pre|h[1-6])(?:\s[^<>]*)?/?>",
     re.IGNORECASE,
 )
@@ -29,13 +29,15 @@ HTML_TAG_SHARE = 0.05
 """A ``text/plain`` part is HTML when HTML tags make up at least this share of its characters."""
 
 _CHARREF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_QUOTE = r"[> \t]*"
+"""Reply quoting before a line (``> > ``): a quoted signature is still a signature."""
 _ARMOR = re.compile(
-    r"^-----BEGIN PGP (SIGNATURE|PUBLIC KEY BLOCK|MESSAGE)-----$.*?^-----END PGP \1-----$\n?",
+    rf"^({_QUOTE})-----BEGIN PGP (SIGNATURE|PUBLIC KEY BLOCK|MESSAGE)-----$.*?^\1-----END PGP \2-----$\n?",
     re.MULTILINE | re.DOTALL,
 )
-_BASE64_LINE = r"[ \t]*[A-Za-z0-9+/]{40,}={0,2}[ \t]*\n"
+_BASE64_LINE = rf"{_QUOTE}[A-Za-z0-9+/]{{40,}}={{0,2}}[ \t]*\n"
 _BASE64_RUN = re.compile(
-    rf"^(?:{_BASE64_LINE}){{3,}}(?:[ \t]*[A-Za-z0-9+/]+={{0,2}}[ \t]*(?:\n|$))?", re.MULTILINE
+    rf"^(?:{_BASE64_LINE}){{3,}}(?:{_QUOTE}[A-Za-z0-9+/]+={{0,2}}[ \t]*(?:\n|$))?", re.MULTILINE
 )
 
 
@@ -118,22 +120,32 @@ def _decode_charref(match: re.Match[str]) -> str:
     return html5.get(reference[1:], reference)  # whole names only: "&notice;" is not "¬ice;"
 
 
-def plain_text(text: str) -> str:
-    """The words of a ``text/plain`` part: HTML converted, character references decoded.
+def _drop_tag(match: re.Match[str]) -> str:
+    name = match.group(1).lower()
+    return "\n" if name in _LINE_BREAKS else " " if name in _CELLS else ""
 
-    A part that `looks_like_html` goes through `html_to_text`; otherwise only complete character
-    references (``&nbsp;``, ``&amp;``, ``&#233;``) are decoded and the text is kept as written.
+
+def plain_text(text: str) -> str:
+    """The words of a ``text/plain`` part: HTML converted, stray tags dropped, references decoded.
+
+    A part that `looks_like_html` goes through `html_to_text`. Otherwise the text is kept as
+    written but for common HTML tags (``<br>``, ``<a href=...>``, ``</font>``: markup some
+    senders mix into plain text), which are dropped, and complete character references
+    (``&nbsp;``, ``&amp;``, ``&#233;``), which are decoded. Other angle brackets (``<wink>``,
+    ``<http://...>``) stay.
 
     Examples
     --------
-    >>> plain_text("AT&T: fish &amp; chips&nbsp;for R&D &notice;")
-    'AT&T: fish & chips\\xa0for R&D &notice;'
+    >>> plain_text("AT&T: fish &amp; chips&nbsp;for R&D &notice; <wink>")
+    'AT&T: fish & chips\\xa0for R&D &notice; <wink>'
+    >>> plain_text("Join us <a href='http://x.org'>here</a><br>today, " + "plain words " * 20)[:24]
+    'Join us here\\ntoday, plai'
     >>> plain_text("<html><body><font size=2>WIN</font><br>now</body></html>")
     'WIN\\nnow'
     """
     if looks_like_html(text):
         return html_to_text(text)
-    return _CHARREF.sub(_decode_charref, text)
+    return _CHARREF.sub(_decode_charref, _HTML_TAG.sub(_drop_tag, text))
 
 
 def drop_blobs(text: str) -> str:
