@@ -288,3 +288,16 @@ def test_txt_message_files_in_label_folders_are_read_and_notes_skipped(tmp_path)
     assert texts["ham/00001.abc.txt"] == "lunch\n\nat one"
     assert texts["ham/00002.def.txt"] == "café\n\nsee you at noon"
     assert report.not_mail == 2 and report.problems() == {"not_mail": 2}
+
+
+def test_non_ascii_labels_round_trip_through_an_mbox_export(tmp_path):
+    from poisonlab.data import Dataset
+    from poisonlab.data.writers import write_mbox
+
+    target = tmp_path / "export.mbox"
+    write_mbox(
+        Dataset(["hi there", "WIN &amp; <b>cash</b>"], [0, 1], ("correo légitime", "垃圾 mail")), target, {}
+    )
+    data, report = load_email(target)
+    assert data.classes == ("correo légitime", "垃圾 mail") and report.problems() == {}
+    assert data.texts == ("hi there", "WIN &amp; <b>cash</b>")  # poisonlab's own rows come back verbatim

@@ -122,13 +122,16 @@ def _first_raw(message: Message, name: str) -> str | None:
     return None
 
 
+def _decoded_header(message: Message, name: str) -> str | None:
+    """An unstructured header decoded (RFC 2047 words, charsets) exactly as ``email.policy.default``
+    reads it, or None when absent; raises on a malformed encoded word."""
+    raw = _first_raw(message, name)
+    return None if raw is None else str(email.policy.default.header_fetch_parse(name, raw))
+
+
 def _subject(message: Message, report: EmailLoadReport) -> str:
-    """The decoded ``Subject`` (RFC 2047 words, charsets), exactly as ``email.policy.default`` reads it."""
-    raw = _first_raw(message, "Subject")
-    if raw is None:
-        return ""
     try:
-        return str(email.policy.default.header_fetch_parse("Subject", raw))
+        return _decoded_header(message, "Subject") or ""
     except Exception:  # a malformed encoded-word header; keep the message, lose the subject
         report.defects += 1
         return ""
@@ -382,9 +385,12 @@ def _label_of(
         for key in (location, member, raw_header(message, "Message-ID")):
             if key and key in labels:
                 return labels[key]
-    header = raw_header(message, LABEL_HEADER)
-    if header:
-        return header
+    try:  # the writer encodes a non-ASCII label as RFC 2047 words
+        header = _decoded_header(message, LABEL_HEADER)
+    except Exception:  # a malformed encoded word: the label as written
+        header = raw_header(message, LABEL_HEADER)
+    if header and header.strip():
+        return header.strip()
     if root_file is not None:  # a single archive or mbox: folders start inside it
         location = member if "!" in location else ""
     parts = PurePosixPath(location.replace("!", "/").replace("#", "/")).parts
