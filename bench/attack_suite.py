@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from _corpus import add_corpus_option
 from poisonlab.attacks import Backdoor, BoundaryShift, CleanLabelBackdoor, DictionaryAttack, FocusedAttack
 from poisonlab.data import load_train_test
 from poisonlab.experiments.attack_goals import campaign_outcome, target_message_outcome
@@ -56,9 +57,10 @@ def main() -> None:
     parser.add_argument(
         "--targets", type=int, default=10, help="held-out ham messages for the focused attack"
     )
+    add_corpus_option(parser)
     options = parser.parse_args()
     started = time.perf_counter()
-    train, test = load_train_test("sms_spam")
+    train, test = load_train_test(options.corpus)
     out: dict[str, dict[str, object]] = {
         "clean_label_backdoor": {},
         "boundary_shift": {},
@@ -128,7 +130,7 @@ def main() -> None:
                     "targets": len(blocked),
                 }
     out["seconds"] = round(time.perf_counter() - started, 1)  # type: ignore[assignment]
-    print(json.dumps(out))
+    print(json.dumps({"corpus": options.corpus, **out}))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Corpora are the SMS Spam Collection resampled with replacement and lightly perturbed
 (`poisonlab.data.resample.resample_corpus`, seed 0, as ``bench/scale.py`` makes them), or read
-from ``--data-dir`` (files ``sms_<size>.csv``).
+from ``--data-dir`` (files ``sms_<size>.csv``); ``--corpus spamassassin`` resamples the
+SpamAssassin e-mails instead (files ``spamassassin_<size>.csv``).
 
 1. Floods against an exact check. The near-duplicate clusters of `near_duplicate_clusters`
    (MinHash LSH candidates, each checked exactly) with the detector's defaults and with a
@@ -36,17 +37,16 @@ import gc
 import json
 import resource
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from _corpus import add_corpus_option, add_data_dir_option, sized_corpus
 from poisonlab import metrics
 from poisonlab.attacks import Backdoor
-from poisonlab.data import Dataset, load_dataset, load_train_test
-from poisonlab.data.resample import resample_corpus
+from poisonlab.data import Dataset, load_train_test
 from poisonlab.detectors import ActivationClustering, DuplicateFlood, SpectralSignature, representation
 from poisonlab.detectors.activation_clustering import small_cluster_scores
 from poisonlab.detectors.duplicate_flood import near_duplicate_clusters, shingles
@@ -55,12 +55,6 @@ from poisonlab.detectors.word_counts import word_counts
 
 SETTINGS = {"default": (0.8, 64, 16), "loose": (0.6, 96, 32)}
 SEEDS = range(5)
-
-
-def corpus(size: int, data_dir: Path | None) -> Dataset:
-    if data_dir is not None:
-        return load_dataset(data_dir / f"sms_{size}.csv")
-    return resample_corpus(load_dataset("sms_spam"), size, random_state=0)
 
 
 def exact_clusters(texts: list[str], threshold: float) -> np.ndarray:
@@ -191,19 +185,21 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--sample", type=int, default=20_000, help="rows of the quality sample (0: skip)")
-    parser.add_argument("--data-dir", type=Path, default=None, help="read sms_<size>.csv from here")
+    add_data_dir_option(parser)
+    add_corpus_option(parser)
     args = parser.parse_args()
     sizes = sorted(args.sizes)
     result: dict[str, Any] = {
         "benchmark": "backdoor_detectors_scale",
+        "corpus": args.corpus,
         "defaults": {
             "duplicate_flood": DuplicateFlood().get_params(),
             "spectral": SpectralSignature().get_params(),
         },
     }
-    result["floods"] = [flood_quality("sms_spam train split", load_train_test("sms_spam")[0])]
+    result["floods"] = [flood_quality(f"{args.corpus} train split", load_train_test(args.corpus)[0])]
     if args.sample:
-        largest = corpus(sizes[-1], args.data_dir)
+        largest = sized_corpus(args.corpus, sizes[-1], args.data_dir)
         rows = np.sort(
             np.random.default_rng(0).choice(len(largest), min(args.sample, len(largest)), replace=False)
         )
@@ -215,7 +211,7 @@ def main() -> None:
     result["time"] = {}
     for size in sizes:
         gc.collect()
-        result["time"][str(size)] = timing(corpus(size, args.data_dir))
+        result["time"][str(size)] = timing(sized_corpus(args.corpus, size, args.data_dir))
     if len(sizes) > 1:
         for key in ("duplicate_flood_seconds", "spectral_plus_activation_seconds"):
             seconds = [result["time"][str(s)][key] for s in sizes]

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from _corpus import add_corpus_option
 from poisonlab.attacks import Backdoor, LabelFlip
 from poisonlab.data import load_train_test
 from poisonlab.defenses import DEFENSES, Defense, Sanitize, Trim
@@ -79,9 +80,9 @@ def _summary(values: list[float]) -> dict[str, float | None]:
     }
 
 
-def run_attacks(seeds: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def run_attacks(seeds: int, corpus: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per victim and attack: the undefended figures and every defense's, summarised over seeds."""
-    train, test = load_train_test("sms_spam")
+    train, test = load_train_test(corpus)
     defenses = _defenses()
     undefended_rows, defended_rows = [], []
     for victim in VICTIMS:
@@ -160,13 +161,13 @@ def goal_check(defended_rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def certified_accuracy() -> dict[str, Any] | None:
+def certified_accuracy(corpus: str) -> dict[str, Any] | None:
     """DPA's certified accuracy at `RADII` for each k in `DPA_PARTS`, per victim (clean training)."""
     if "partition_aggregation" not in DEFENSES:
         return None
     from poisonlab.defenses.partition_aggregation import certified_accuracy_curve
 
-    train, test = load_train_test("sms_spam")
+    train, test = load_train_test(corpus)
     cls = DEFENSES.get("partition_aggregation")
     out: dict[str, Any] = {}
     for victim in VICTIMS:
@@ -231,19 +232,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seeds", type=int, default=5, help="seeds per victim and attack (default: 5)")
     parser.add_argument("--table", action="store_true", help="also print tables for people on stderr")
+    add_corpus_option(parser)
     options = parser.parse_args(argv)
     started = time.perf_counter()
-    undefended, defended = run_attacks(options.seeds)
+    undefended, defended = run_attacks(options.seeds, options.corpus)
     result = {
         "benchmark": "defense_quality",
-        "data": "sms_spam",
+        "data": options.corpus,
         "victims": list(VICTIMS),
         "seeds": options.seeds,
         "attacks": {name: {"attack": attack.name, **attack.get_params()} for name, attack in ATTACKS.items()},
         "undefended": undefended,
         "defended": defended,
         "goal": goal_check(defended),
-        "dpa_certified": certified_accuracy(),
+        "dpa_certified": certified_accuracy(options.corpus),
         "registered_defenses": DEFENSES.names(),
         "seconds_total": time.perf_counter() - started,
         "machine": {

@@ -15,6 +15,7 @@ import argparse
 import json
 import time
 
+from _corpus import add_corpus_option
 from poisonlab.data import load_train_test
 from poisonlab.defenses import DPLogistic, DPNaiveBayes
 from poisonlab.experiments.dp_tradeoff import DEFAULT_EPSILONS, average_over_seeds, dp_tradeoff
@@ -25,10 +26,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seeds", type=int, default=3)
+    add_corpus_option(parser)
     args = parser.parse_args()
-    train, test = load_train_test("sms_spam")
+    train, test = load_train_test(args.corpus)
     seeds = tuple(range(args.seeds))
-    out: dict[str, object] = {"benchmark": "dp_tradeoff", "corpus": "sms_spam", "seeds": len(seeds)}
+    out: dict[str, object] = {"benchmark": "dp_tradeoff", "corpus": args.corpus, "seeds": len(seeds)}
     for victim, defense in (("nb", DPNaiveBayes()), ("logreg", DPLogistic())):
         started = time.perf_counter()
         points = average_over_seeds(dp_tradeoff(train, test, defense, victim=victim, seeds=seeds))

@@ -2,7 +2,8 @@
 
 Corpora are the SMS Spam Collection resampled with replacement and lightly perturbed
 (`poisonlab.data.resample.resample_corpus`, seed 0, as ``bench/scale.py`` makes them), or read
-from ``--data-dir`` (files ``sms_<size>.csv``).
+from ``--data-dir`` (files ``sms_<size>.csv``); ``--corpus spamassassin`` resamples the
+SpamAssassin e-mails instead (files ``spamassassin_<size>.csv``).
 
 1. Sample quality, on a ``--sample``-row sample (seed 0) of the largest corpus, attacked by the
    targeted label flip of ``bench/detect_quality.py`` (10 % of the rows relabelled spam ->
@@ -41,15 +42,14 @@ import json
 import resource
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from _corpus import add_corpus_option, add_data_dir_option, sized_corpus
 from poisonlab import metrics
 from poisonlab.attacks import LabelFlip
-from poisonlab.data import Dataset, load_dataset
-from poisonlab.data.resample import resample_corpus
+from poisonlab.data import Dataset
 from poisonlab.detectors import KnnLabelDisagreement
 from poisonlab.detectors.findings import Findings
 from poisonlab.detectors.knn_labels import (
@@ -62,12 +62,6 @@ from poisonlab.detectors.knn_labels import (
     vote_margin,
 )
 from poisonlab.detectors.word_counts import word_counts
-
-
-def corpus(size: int, data_dir: Path | None) -> Dataset:
-    if data_dir is not None:
-        return load_dataset(data_dir / f"sms_{size}.csv")
-    return resample_corpus(load_dataset("sms_spam"), size, random_state=0)
 
 
 def recall_at_k(data: Dataset, queries: np.ndarray, k: int, partitions: int | None) -> float:
@@ -209,12 +203,17 @@ def main() -> None:
         help="approximate settings compared (auto or a count)",
     )
     parser.add_argument("--queries", type=int, default=2_000, help="texts the recall and full-size vote use")
-    parser.add_argument("--data-dir", type=Path, default=None, help="read sms_<size>.csv from here")
+    add_data_dir_option(parser)
+    add_corpus_option(parser)
     args = parser.parse_args()
     sizes = sorted(args.sizes)
-    result: dict[str, Any] = {"benchmark": "knn_scale", "defaults": KnnLabelDisagreement().get_params()}
+    result: dict[str, Any] = {
+        "benchmark": "knn_scale",
+        "corpus": args.corpus,
+        "defaults": KnnLabelDisagreement().get_params(),
+    }
     if args.sample:
-        largest = corpus(sizes[-1], args.data_dir)
+        largest = sized_corpus(args.corpus, sizes[-1], args.data_dir)
         rows = np.sort(
             np.random.default_rng(0).choice(len(largest), min(args.sample, len(largest)), replace=False)
         )
@@ -226,7 +225,7 @@ def main() -> None:
     result["time"] = {}
     for size in sizes:
         gc.collect()
-        data = corpus(size, args.data_dir)
+        data = sized_corpus(args.corpus, size, args.data_dir)
         result["time"][str(size)] = timing(data)
         if size == sizes[-1] and args.queries:
             result["full_size_quality"] = scale_quality(data, args.queries)

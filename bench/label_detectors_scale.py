@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from _corpus import add_corpus_option
+
 
 def _seconds(call: Any) -> tuple[float, Any]:
     start = time.perf_counter()
@@ -52,7 +54,7 @@ def _one_group_at_a_time(counts: Any, labels: np.ndarray, groups: list[np.ndarra
     return judged
 
 
-def measure(n: int, reference_max: int, reference_groups: int) -> dict[str, Any]:
+def measure(n: int, reference_max: int, reference_groups: int, corpus: str) -> dict[str, Any]:
     import cleanlab.filter
     import cleanlab.rank
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -64,7 +66,7 @@ def measure(n: int, reference_max: int, reference_groups: int) -> dict[str, Any]
     from poisonlab.detectors.word_counts import word_counts
     from poisonlab.victims import make_victim
 
-    data = resample_corpus(load_dataset("sms_spam"), n, random_state=0)
+    data = resample_corpus(load_dataset(corpus), n, random_state=0)
     figures: dict[str, Any] = {"rows": n}
     figures["word_counts_s"], counts = _seconds(lambda: word_counts(data))
     figures["distinct_texts"] = counts.n_distinct
@@ -158,16 +160,23 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--reference-max", type=int, default=100_000)
     parser.add_argument("--reference-groups", type=int, default=2000)
+    add_corpus_option(parser)
     options = parser.parse_args()
     warm_up()
-    runs = [measure(n, options.reference_max, options.reference_groups) for n in options.sizes]
+    runs = [
+        measure(n, options.reference_max, options.reference_groups, options.corpus) for n in options.sizes
+    ]
     timed = ["oof_s", "cleanlab_issues_one_process_s", "confident_learning_s", "nb_influence_s", "groups_s"]
     growth = {key: _growth([r["rows"] for r in runs], [r[key] for r in runs]) for key in timed}
     rounded = [
         {k: round(v, 3) if isinstance(v, float) and k.endswith("_s") else v for k, v in r.items()}
         for r in runs
     ]
-    print(json.dumps({"bench": "label_detectors_scale", "runs": rounded, "growth": growth}))
+    print(
+        json.dumps(
+            {"bench": "label_detectors_scale", "corpus": options.corpus, "runs": rounded, "growth": growth}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
+from _corpus import add_corpus_option
 from poisonlab.data import load_train_test
 from poisonlab.experiments.min_poison import FlipSearch
 
@@ -52,8 +53,9 @@ def main() -> None:
     )
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5, help="fast searches per message (median)")
+    add_corpus_option(parser)
     args = parser.parse_args()
-    train, test = load_train_test("sms_spam")
+    train, test = load_train_test(args.corpus)
     started = time.perf_counter()
     search = FlipSearch(train, "nb")
     preparing = time.perf_counter() - started
@@ -92,6 +94,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "min_poison",
+                "corpus": args.corpus,
                 "victim": "nb",
                 "messages": len(rows),
                 "same_answers": True,

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
+from _corpus import add_corpus_option
 from poisonlab.data import load_train_test
 from poisonlab.victims import make_victim
 from poisonlab.victims.model_file import ModelCard, data_summary, load_model, save_model
@@ -70,9 +71,15 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--victims", default="nb,logreg")
+    add_corpus_option(parser)
     args = parser.parse_args()
-    train, _ = load_train_test("sms_spam")
-    out: dict[str, Any] = {"benchmark": "model_file_size", "rounds": args.rounds, "results": {}}
+    train, _ = load_train_test(args.corpus)
+    out: dict[str, Any] = {
+        "benchmark": "model_file_size",
+        "corpus": args.corpus,
+        "rounds": args.rounds,
+        "results": {},
+    }
     with tempfile.TemporaryDirectory() as folder:
         for victim in args.victims.split(","):
             model = make_victim(victim, random_state=0).fit(list(train.texts), train.labels)

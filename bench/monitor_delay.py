@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from _corpus import add_corpus_option
 from poisonlab.attacks import Backdoor, LabelFlip
 from poisonlab.data import Dataset, load_train_test
 from poisonlab.monitoring.baseline import Baseline, baseline_from_predictions
@@ -77,11 +78,12 @@ def stream_windows(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     thresholds = DriftThresholds()
-    train, test = load_train_test("sms_spam")
+    train, test = load_train_test(args.corpus)
     spam = len(train.classes) - 1
     windows = [int(w) for w in args.windows.split(",")]
     out: dict[str, Any] = {
         "benchmark": "monitor_delay",
+        "corpus": args.corpus,
         "runs": args.runs,
         "before": args.before,
         "after": args.after,
@@ -197,6 +199,7 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=5000, help="poisoned messages watched after the swap")
     parser.add_argument("--clean", type=int, default=50_000, help="messages of the clean-only stream per run")
     parser.add_argument("--triggered", type=float, default=0.5, help="share of spam carrying the trigger")
+    add_corpus_option(parser)
     args = parser.parse_args()
     started = time.perf_counter()
     result = run(args)

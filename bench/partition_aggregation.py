@@ -11,11 +11,13 @@ part's whole Pipeline fitted and run on its own, as a reader would write it. Pri
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 
 import numpy as np
 
+from _corpus import add_corpus_option
 from poisonlab.data import load_train_test
 from poisonlab.defenses import PartitionAggregation, certified_accuracy_curve
 from poisonlab.defenses.partition_aggregation import partition_of
@@ -39,10 +41,15 @@ def naive_seconds(train, test, victim: str, k: int) -> float:  # type: ignore[no
 
 
 def main() -> None:
-    train, test = load_train_test("sms_spam")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_corpus_option(parser)
+    args = parser.parse_args()
+    train, test = load_train_test(args.corpus)
     out: dict[str, object] = {
         "benchmark": "partition_aggregation",
-        "corpus": "sms_spam",
+        "corpus": args.corpus,
         "radii": list(RADII),
     }
     for victim in ("nb", "logreg"):

@@ -11,7 +11,7 @@ forked workers share once per process); the growth exponent is the slope of log(
 against log(messages). Goals at 1 M: scan <= 60 s, peak RSS <= 4 GB (judged on the RSS sum,
 the higher figure), exponent <= 1.1. Prints one JSON line.
 
-    python bench/scale.py [--sizes 10000 100000 1000000] [--workers 2]
+    python bench/scale.py [--sizes 10000 100000 1000000] [--workers 2] [--corpus spamassassin]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _corpus import CSV_PREFIX, add_corpus_option
 from poisonlab.data import load_dataset
 from poisonlab.data.resample import resample_corpus
 from poisonlab.data.writers import write_csv
@@ -116,17 +117,18 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--workers", type=int, default=2)
+    add_corpus_option(parser)
     args = parser.parse_args()
     if shutil.which("/usr/bin/time") is None:
         raise SystemExit("bench/scale.py needs GNU time (/usr/bin/time; Debian package 'time').")
-    sms = load_dataset("sms_spam")
+    source = load_dataset(args.corpus)
     poisonlab = [sys.executable, "-m", "poisonlab"]
     results: dict[str, dict[str, dict[str, float]]] = {"scan": {}, "sweep": {}}
     with tempfile.TemporaryDirectory(prefix="poisonlab-scale-") as temporary:
         folder = Path(temporary)
         for size in args.sizes:
-            data = folder / f"sms_{size}.csv"
-            write_csv(resample_corpus(sms, size, random_state=0), data)
+            data = folder / f"{CSV_PREFIX[args.corpus]}_{size}.csv"
+            write_csv(resample_corpus(source, size, random_state=0), data)
             results["scan"][str(size)] = measured([*poisonlab, "scan", str(data), "--json"], folder)
             spec = folder / f"sweep_{size}.toml"
             spec.write_text(SWEEP.format(data=data.as_posix()), encoding="utf-8")
@@ -148,6 +150,7 @@ def main() -> None:
     sweep_exponent = exponent(args.sizes, [results["sweep"][str(s)]["seconds"] for s in args.sizes])
     summary = {
         "benchmark": "scale",
+        "corpus": args.corpus,
         "sizes": args.sizes,
         "scan": results["scan"],
         "sweep_10_cells": results["sweep"],

@@ -1,9 +1,10 @@
-"""How long `poisonlab scan` takes on the SMS training split, per detector and in total.
+"""How long `poisonlab scan` takes on a corpus's training split, per detector and in total.
 
-Prints one JSON line. The data is the SMS training split with a 10 % targeted label flip (the
-scan's detectors are scored against it too, so the figures show what the time buys).
+Prints one JSON line. The data is the training split of the SMS corpus (or ``--corpus
+spamassassin``) with a 10 % targeted label flip (the scan's detectors are scored against it
+too, so the figures show what the time buys).
 
-    python bench/scan_speed.py [--repeats 3]
+    python bench/scan_speed.py [--repeats 3] [--corpus sms_spam|spamassassin]
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import json
 import statistics
 import time
 
+from _corpus import add_corpus_option
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
+    add_corpus_option(parser)
     options = parser.parse_args()
 
     started = time.perf_counter()
@@ -26,7 +30,7 @@ def main() -> None:
     from poisonlab.experiments.scan import scan
 
     import_seconds = time.perf_counter() - started
-    train, _ = load_train_test("sms_spam")
+    train, _ = load_train_test(options.corpus)
     attacked = LabelFlip(strategy="targeted", rate=0.1).apply(train, random_state=0)
     scan(attacked.poisoned, detectors=["confident_learning"])  # load cleanlab and scikit-learn once
     totals: list[float] = []
@@ -44,6 +48,7 @@ def main() -> None:
         json.dumps(
             {
                 "bench": "scan_speed",
+                "corpus": options.corpus,
                 "rows": len(attacked.poisoned),
                 "repeats": options.repeats,
                 "import_seconds": round(import_seconds, 3),

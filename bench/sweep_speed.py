@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
+from _corpus import add_corpus_option
 from poisonlab.attacks import LabelFlip
 from poisonlab.data import load_train_test
 from poisonlab.victims import make_victim
@@ -73,8 +74,9 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--strategy", choices=("targeted", "random"), default="targeted")
+    add_corpus_option(parser)
     args = parser.parse_args()
-    train, test = load_train_test("sms_spam")
+    train, test = load_train_test(args.corpus)
     cells = [
         LabelFlip(strategy=args.strategy, rate=rate).apply(train, random_state=seed).poisoned.labels
         for seed in SEEDS
@@ -99,6 +101,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "sweep_speed",
+                "corpus": args.corpus,
                 "cells": len(cells),
                 "seeds": list(SEEDS),
                 "rates": list(RATES),

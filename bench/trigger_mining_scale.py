@@ -2,7 +2,8 @@
 
 Corpora are the SMS Spam Collection resampled with replacement and lightly perturbed
 (`poisonlab.data.resample.resample_corpus`, seed 0, as ``bench/scale.py`` makes them), or read
-from ``--data-dir`` (files ``sms_<size>.csv``).
+from ``--data-dir`` (files ``sms_<size>.csv``); ``--corpus spamassassin`` resamples the
+SpamAssassin e-mails instead (files ``spamassassin_<size>.csv``).
 
 1. Time, at each ``--sizes`` corpus with the default detector: seconds of `word_counts` (the
    tokenisation every detector of a scan shares, not counted in the detector's time) and of
@@ -33,21 +34,14 @@ import json
 import resource
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from poisonlab.data import Dataset, load_dataset
-from poisonlab.data.resample import resample_corpus
+from _corpus import add_corpus_option, add_data_dir_option, sized_corpus
+from poisonlab.data import Dataset
 from poisonlab.detectors import TriggerMining, trigger_mining
 from poisonlab.detectors.word_counts import count_words, word_counts
-
-
-def corpus(size: int, data_dir: Path | None) -> Dataset:
-    if data_dir is not None:
-        return load_dataset(data_dir / f"sms_{size}.csv")
-    return resample_corpus(load_dataset("sms_spam"), size, random_state=0)
 
 
 def scan_calls(detector: TriggerMining, data: Dataset) -> tuple[int, int]:
@@ -130,18 +124,25 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--naive-rows", type=int, default=100_000, help="rows of the side-by-side (0: skip)")
-    parser.add_argument("--data-dir", type=Path, default=None, help="read sms_<size>.csv from here")
+    add_data_dir_option(parser)
+    add_corpus_option(parser)
     args = parser.parse_args()
     sizes = sorted(args.sizes)
-    result: dict[str, Any] = {"benchmark": "trigger_mining_scale", "defaults": TriggerMining().get_params()}
+    result: dict[str, Any] = {
+        "benchmark": "trigger_mining_scale",
+        "corpus": args.corpus,
+        "defaults": TriggerMining().get_params(),
+    }
     if args.naive_rows:
-        data = corpus(next((s for s in sizes if s >= args.naive_rows), sizes[-1]), args.data_dir)
+        data = sized_corpus(
+            args.corpus, next((s for s in sizes if s >= args.naive_rows), sizes[-1]), args.data_dir
+        )
         result["naive"] = naive(data.take(np.arange(min(args.naive_rows, len(data)))))
         del data
     result["time"] = {}
     for size in sizes:
         gc.collect()
-        result["time"][str(size)] = timing(corpus(size, args.data_dir))
+        result["time"][str(size)] = timing(sized_corpus(args.corpus, size, args.data_dir))
     if len(sizes) > 1:
         seconds = [result["time"][str(s)]["seconds"] for s in sizes]
         result["exponent"] = round(float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0]), 3)

@@ -1,4 +1,4 @@
-"""The bundled corpora: the SMS Spam Collection (checksum-verified) and the article's 14 messages."""
+"""The bundled corpora: SMS Spam Collection, SpamAssassin (both checksum-verified), the article's messages."""
 
 import gzip
 import hashlib
@@ -7,15 +7,16 @@ import importlib
 import pytest
 
 from poisonlab import DataError
-from poisonlab.data import CORPORA, article_test, article_train, load_dataset, sms_spam
+from poisonlab.data import CORPORA, article_test, article_train, load_dataset, sms_spam, spamassassin
 from poisonlab.data.corpora import article
 
 # ``poisonlab.data.corpora.sms_spam`` is the function (the package re-exports it), so reach the module.
 sms_module = importlib.import_module("poisonlab.data.corpora.sms_spam")
+sa_module = importlib.import_module("poisonlab.data.corpora.spamassassin")
 
 
 def test_corpora_names():
-    assert CORPORA == ("article", "sms_spam")
+    assert CORPORA == ("article", "sms_spam", "spamassassin")
 
 
 # --- SMS Spam Collection ------------------------------------------------------------------------
@@ -60,39 +61,66 @@ def test_sms_spam_is_deterministic(sms):
     assert load_dataset("sms_spam").fingerprint() == sms.fingerprint()
 
 
-def test_checksum_mismatch_fails_clearly(monkeypatch):
-    monkeypatch.setattr(sms_module, "SHA256", "0" * 64)
+CHECKSUMMED = [
+    pytest.param(sms_module, sms_spam, "SMS", id="sms_spam"),
+    pytest.param(sa_module, spamassassin, "SpamAssassin", id="spamassassin"),
+]
+
+
+@pytest.mark.parametrize(("module", "load", "title"), CHECKSUMMED)
+def test_checksum_mismatch_fails_clearly(monkeypatch, module, load, title):
+    monkeypatch.setattr(module, "SHA256", "0" * 64)
     with pytest.raises(
-        DataError, match=r"fails its checksum .*altered after release\. Reinstall poisonlab\."
+        DataError,
+        match=rf"bundled {title} corpus fails its checksum .*altered after release\. Reinstall poisonlab\.",
     ):
-        sms_spam()
+        load()
 
 
-def _serve_resource(monkeypatch, folder, packed):
-    (folder / sms_module.RESOURCE).write_bytes(packed)
-    monkeypatch.setattr(sms_module.resources, "files", lambda package: folder)
+@pytest.mark.parametrize(("module", "load", "title"), CHECKSUMMED)
+def test_missing_corpus_file_fails_clearly(monkeypatch, tmp_path, module, load, title):
+    monkeypatch.setattr(module.resources, "files", lambda package: tmp_path)
+    with pytest.raises(DataError, match=rf"bundled {title} corpus \({module.RESOURCE}\) is missing"):
+        load()
+
+
+def _serve_resource(monkeypatch, module, folder, packed):
+    (folder / module.RESOURCE).write_bytes(packed)
+    monkeypatch.setattr(module.resources, "files", lambda package: folder)
 
 
 def test_altered_corpus_bytes_fail_the_checksum(monkeypatch, tmp_path):
     raw = sms_module.read_sms_spam_bytes()
     altered = raw.replace(b"ham\tGo until", b"spam\tGo until", 1)
     assert altered != raw
-    _serve_resource(monkeypatch, tmp_path, gzip.compress(altered))
+    _serve_resource(monkeypatch, sms_module, tmp_path, gzip.compress(altered))
     with pytest.raises(DataError, match="fails its checksum"):
         sms_spam()
 
 
 def test_damaged_corpus_file_fails_clearly(monkeypatch, tmp_path):
-    _serve_resource(monkeypatch, tmp_path, b"\x1f\x8b not gzip at all")
+    _serve_resource(monkeypatch, sms_module, tmp_path, b"\x1f\x8b not gzip at all")
     with pytest.raises(DataError, match="bundled SMS corpus is damaged"):
         sms_spam()
 
 
 def test_truncated_corpus_file_fails_clearly(monkeypatch, tmp_path):
     packed = gzip.compress(sms_module.read_sms_spam_bytes())
-    _serve_resource(monkeypatch, tmp_path, packed[:1000])
+    _serve_resource(monkeypatch, sms_module, tmp_path, packed[:1000])
     with pytest.raises(DataError, match="bundled SMS corpus is damaged"):
         sms_spam()
+
+
+def test_altered_or_truncated_spamassassin_archive_fails_the_checksum(monkeypatch, tmp_path):
+    packed = sa_module.read_spamassassin_bytes()
+    flipped = bytearray(packed)
+    flipped[-100] ^= 1
+    for damaged in (bytes(flipped), packed[:1000]):
+        _serve_resource(monkeypatch, sa_module, tmp_path, damaged)
+        with pytest.raises(
+            DataError, match=r"SpamAssassin corpus fails its checksum .*damaged or was altered"
+        ):
+            spamassassin()
 
 
 # --- the article's corpus -----------------------------------------------------------------------

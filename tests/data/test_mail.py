@@ -15,6 +15,7 @@ import pytest
 from poisonlab import DataError, DataWarning
 from poisonlab.cli import main
 from poisonlab.data import load_dataset, load_email
+from poisonlab.data import mail as mail_module
 from poisonlab.data.mail import html_to_text, is_email_source, read_label_mapping
 
 
@@ -227,3 +228,76 @@ def test_cli_prints_data_warnings_as_one_line(tmp_path, capsys):
     assert code == 0
     assert err.startswith("poisonlab: warning: ") and "charset fallbacks: 1" in err
     assert err.count("\n") == 1
+
+
+def test_a_malformed_message_id_never_crashes_a_labelled_load(tmp_path):
+    # An empty "Message-ID: <>" (spam-2/00357 of the SpamAssassin corpus) makes the stdlib's typed
+    # header parser raise IndexError; a label mapping looks Message-IDs up, so it used to crash.
+    archive = tmp_path / "mail.tar"
+    broken = b"Message-ID: <>\nSubject: odd\n\ncheap pills\n"
+    with tarfile.open(archive, "w") as tar:
+        for name, raw in (("a/1.eml", broken), ("a/2.eml", make_message("b", "see you"))):
+            info = tarfile.TarInfo(name)
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    data, _ = load_email(archive, labels={"a/1.eml": "spam", "a/2.eml": "ham", "<>": "ham"})
+    assert data.counts() == {"ham": 1, "spam": 1}
+    assert data.texts[data.ids.index("mail.tar!a/1.eml")] == "odd\n\ncheap pills"
+    by_id, _ = load_email(archive, labels={"<>": "spam", "a/2.eml": "ham"})
+    assert by_id.counts() == {"ham": 1, "spam": 1}
+
+
+TRICKY_MESSAGES = (
+    b"Subject: =?iso-8859-1?q?Caf=E9?= =?utf-8?b?4pyT?=\n  folded\nContent-Type: text/plain;\n"
+    b' charset="iso-8859-1"\nContent-Transfer-Encoding: Quoted-Printable\n\ncaf=E9 =3D ok\n',
+    b"Subject: raw \xe9 8-bit\nContent-Type: TEXT/HTML; CHARSET=latin-1\n\n<p>caf\xe9 &amp; co</p>\n",
+    b'Subject: =?bogus?q?x?=\nContent-Type: multipart/alternative; boundary="b"\n\n--b\n'
+    b"Content-Type: text/plain; charset*=utf-8''%E2%9C%93\n\nparam 2231\n--b\n"
+    b"Content-Type: text/html\nContent-Transfer-Encoding: base64\n\nPGI+aGk8L2I+\n--b--\n",
+    b"Subject: =?utf-8?q?broken\nContent-Disposition: attachment; filename=x.txt\n\nnot read\n",
+    b'Content-Type: text/plain; charset=""\nContent-Transfer-Encoding: base64 \n\n////\n',
+)
+
+
+@pytest.mark.parametrize("raw", TRICKY_MESSAGES)
+def test_fast_parsing_reads_messages_as_the_modern_email_policy_does(raw):
+    import email.policy
+    from email.parser import BytesParser
+
+    from poisonlab.data.mail import EmailLoadReport, message_text
+
+    fast, modern = EmailLoadReport(), EmailLoadReport()
+    expected = message_text(BytesParser(policy=email.policy.default).parsebytes(raw), modern)
+    assert message_text(mail_module._PARSER.parsebytes(raw), fast) == expected
+    assert fast == modern
+
+
+def test_txt_message_files_in_label_folders_are_read_and_notes_skipped(tmp_path):
+    # The SpamAssassin corpus layout: raw messages named NNNNN.<md5>.txt, starting with an mbox From line.
+    mbox_line = b"From a@example.org  Mon Jul 29 11:28:02 2002\n"
+    folded = b"Received: from x\n\tby y\nSubject: =?utf-8?q?caf=C3=A9?=\n\nsee you at noon\n"
+    write_eml_folders(tmp_path, {"spam": [make_message("WIN", "cheap pills")]})
+    (tmp_path / "ham").mkdir()
+    (tmp_path / "ham" / "00001.abc.txt").write_bytes(mbox_line + make_message("lunch", "at one"))
+    (tmp_path / "ham" / "00002.def.txt").write_bytes(folded.replace(b"\n", b"\r\n"))
+    (tmp_path / "ham" / "notes.txt").write_bytes(b"Todo: label these\nthen train\n")
+    (tmp_path / "README.txt").write_bytes(b"How this folder was made.\n")
+    data, report = load_email(tmp_path)
+    assert data.counts() == {"ham": 2, "spam": 1}
+    texts = dict(zip(data.ids, data.texts))
+    assert texts["ham/00001.abc.txt"] == "lunch\n\nat one"
+    assert texts["ham/00002.def.txt"] == "café\n\nsee you at noon"
+    assert report.not_mail == 2 and report.problems() == {"not_mail": 2}
+
+
+def test_non_ascii_labels_round_trip_through_an_mbox_export(tmp_path):
+    from poisonlab.data import Dataset
+    from poisonlab.data.writers import write_mbox
+
+    target = tmp_path / "export.mbox"
+    write_mbox(
+        Dataset(["hi there", "WIN &amp; <b>cash</b>"], [0, 1], ("correo légitime", "垃圾 mail")), target, {}
+    )
+    data, report = load_email(target)
+    assert data.classes == ("correo légitime", "垃圾 mail") and report.problems() == {}
+    assert data.texts == ("hi there", "WIN &amp; <b>cash</b>")  # poisonlab's own rows come back verbatim

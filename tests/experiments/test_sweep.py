@@ -261,3 +261,8 @@ def test_store_refuses_a_file_that_is_not_a_store(tmp_path):
 def test_shipped_example_specs_are_valid(name):
     spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / name)
     assert spec.cells()
+
+
+def test_bundled_corpus_names_are_not_paths(tmp_path):
+    for name in ("sms_spam", "spamassassin", "article"):
+        assert parse_spec({**SMALL, "data": name}, base=tmp_path).data == name

@@ -37,9 +37,9 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--data",
         default="sms_spam",
         metavar="NAME|PATH",
-        help="bundled corpus (sms_spam, article), a CSV/TSV/JSONL/Parquet/UCI file, or e-mail: a folder "
-        "of label subfolders (spam/, ham/) with .eml files, maildirs or mbox files, an mbox, or a "
-        "zip/tar of them (default: sms_spam)",
+        help="bundled corpus (sms_spam, spamassassin, article), a CSV/TSV/JSONL/Parquet/UCI file, or "
+        "e-mail: a folder of label subfolders (spam/, ham/) with .eml files, .txt message files, "
+        "maildirs or mbox files, an mbox, or a zip/tar of them (default: sms_spam)",
     )
     group.add_argument("--test", metavar="PATH", help="separate held-out file; without it --data is split")
     group.add_argument("--text-column", metavar="NAME", help="text column of a file (default: detected)")

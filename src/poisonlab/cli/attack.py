@@ -35,7 +35,7 @@ Poison the training data with one attack, train the victim on clean and on poiso
 compare both on the same held-out messages. Every registered attack is a subcommand; its
 options are its parameters (see `poisonlab attack --list`, or `poisonlab attack NAME --help`).
 
-A bundled corpus (--data sms_spam) is split into train and test with its fixed split seed; a
+A bundled corpus (--data sms_spam, spamassassin) is split into train and test with its fixed split seed; a
 file is split the same way unless --test names a held-out file. Every run also checks the
 poison's labels: the share of poison rows that the model trained on the clean data gives
 their own label (all of them, for a truly clean-label attack).

@@ -67,7 +67,8 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "data",
         metavar="DATA",
-        help="bundled corpus (sms_spam, article) or a data file (CSV/TSV/JSONL/Parquet/UCI, or e-mail)",
+        help="bundled corpus (sms_spam, spamassassin, article) or a data file (CSV/TSV/JSONL/Parquet/UCI, "
+        "or e-mail)",
     )
     group = parser.add_argument_group("reading DATA (give the same options to create and verify)")
     group.add_argument("--text-column", metavar="NAME", help="text column of a file (default: detected)")

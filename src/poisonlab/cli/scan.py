@@ -14,13 +14,15 @@ DESCRIPTION = """\
 Scan a labelled training set for poison: suspected backdoor triggers, suspicious rows ranked
 with the reason for each, label issues (confident learning, kNN label disagreement, exact
 leave-one-out Naive Bayes), near-duplicate floods, and a one-line verdict. Every registered
-detector runs unless --detector picks some. DATA is a bundled corpus (sms_spam, article) or a
-CSV/TSV/JSONL/Parquet/UCI file; no ground truth is needed. When the file has an is_poison
-column (as `poisonlab attack --out` writes), each detector is also scored against it:
-precision, recall and F1 of its flags, AUROC and average precision of its scores.
+detector runs unless --detector picks some. DATA is a bundled corpus (sms_spam, spamassassin,
+article), a CSV/TSV/JSONL/Parquet/UCI file, or e-mail; no ground truth is needed. When the
+file has an is_poison column (as `poisonlab attack --out` writes), each detector is also
+scored against it: precision, recall and F1 of its flags, AUROC and average precision of its
+scores.
 
 examples:
   poisonlab scan mail.csv
+  poisonlab scan spamassassin --json   # the bundled SpamAssassin e-mail corpus
   poisonlab attack label-flip --rate 0.1 --out poisoned.csv && poisonlab scan poisoned.csv
   poisonlab scan poisoned.csv --victim logreg --features tfidf --html scan.html
   poisonlab scan mail.csv --detector knn_labels --detector duplicate_flood --json
@@ -41,7 +43,9 @@ def add_parser(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("data", metavar="DATA", help="bundled corpus name or data file")
+    parser.add_argument(
+        "data", metavar="DATA", help="bundled corpus (sms_spam, spamassassin, article), data file or e-mail"
+    )
     parser.add_argument("--text-column", metavar="NAME", help="text column of a file (default: detected)")
     parser.add_argument("--label-column", metavar="NAME", help="label column of a file (default: detected)")
     parser.add_argument(

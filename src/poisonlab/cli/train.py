@@ -15,7 +15,7 @@ Train a victim on labelled messages and save it as a skops model file (never pic
 model card: the training data's fingerprint, the victim and its parameters, held-out metrics
 and the poisonlab version.
 
-A bundled corpus (--data sms_spam) trains on its training split and --holdout sms_spam scores
+A bundled corpus (--data sms_spam, spamassassin) trains on its training split and --holdout sms_spam scores
 on its test split: the one fixed split every poisonlab command uses (split seed 2026,
 independent of --seed, which only seeds the model), so a holdout never overlaps a model's
 training rows. A file given to --data is trained on whole; a file given to --holdout is
@@ -25,6 +25,7 @@ examples:
   poisonlab train --out model.skops
   poisonlab train --data sms_spam --victim logreg --holdout sms_spam --out logreg.skops
   poisonlab train --data mail.csv --holdout mail-test.csv --out mail.skops --json
+  poisonlab train --data spamassassin --holdout spamassassin --out mail.skops
   poisonlab attack backdoor --rate 0.01 --out poisoned.csv && \\
       poisonlab train --data poisoned.csv --holdout sms_spam --out candidate.skops
 """

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Sequence
 
 from poisonlab._errors import DataWarning
-from poisonlab.data.corpora import CORPORA, article_test, article_train, sms_spam
+from poisonlab.data.corpora import CORPORA, article_test, article_train, sms_spam, spamassassin
 from poisonlab.data.dataset import Dataset
 from poisonlab.data.labels import map_labels
 from poisonlab.data.loaders import FORMATS, load_file
@@ -41,7 +41,7 @@ def load_dataset(
     min_classes: int = 2,
     labels: str | os.PathLike[str] | None = None,
 ) -> Dataset:
-    """Load a bundled corpus by name (``article``, ``sms_spam``), a data file, or e-mail.
+    """Load a bundled corpus by name (``article``, ``sms_spam``, ``spamassassin``), a data file, or e-mail.
 
     For the ``article`` corpus this is its 10 training and 4 test messages together. A folder,
     an mbox, a maildir, an ``.eml`` file or a zip/tar archive is read as e-mail (see
@@ -52,11 +52,15 @@ def load_dataset(
     --------
     >>> load_dataset("sms_spam").counts()
     {'ham': 4827, 'spam': 747}
+    >>> load_dataset("spamassassin").counts()
+    {'ham': 4150, 'spam': 1896}
     >>> len(load_dataset("article"))
     14
     """
     if str(name_or_path) == "sms_spam":
         return sms_spam()
+    if str(name_or_path) == "spamassassin":
+        return spamassassin()
     if str(name_or_path) == "article":
         return article_train().concat(article_test())
     if is_email_source(name_or_path):

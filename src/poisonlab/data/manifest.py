@@ -263,8 +263,9 @@ class Source:
 def describe_source(name_or_path: str | os.PathLike[str]) -> Source:
     """The `Source` of a bundled corpus name or a data path, hashing the file's bytes as stored.
 
-    A bundled ``sms_spam`` is described by its original file's bytes; ``article`` and a folder
-    (of e-mail) have no single file, so no hash: their rows' hashes still cover the content.
+    A bundled ``sms_spam`` is described by its original file's bytes and ``spamassassin`` by its
+    archive's (as published); ``article`` and a folder (of e-mail) have no single file, so no
+    hash: their rows' hashes still cover the content.
 
     Examples
     --------
@@ -273,10 +274,11 @@ def describe_source(name_or_path: str | os.PathLike[str]) -> Source:
     """
     from poisonlab.data.corpora import CORPORA
     from poisonlab.data.corpora.sms_spam import read_sms_spam_bytes
+    from poisonlab.data.corpora.spamassassin import read_spamassassin_bytes
 
     name = str(name_or_path)
-    if name == "sms_spam":
-        raw = read_sms_spam_bytes()
+    if name in ("sms_spam", "spamassassin"):
+        raw = read_sms_spam_bytes() if name == "sms_spam" else read_spamassassin_bytes()
         return Source(name, hashlib.sha256(raw).hexdigest(), len(raw))
     if name in CORPORA:
         return Source(name)

@@ -3,7 +3,8 @@
 A spec looks like this (``examples/quick.toml`` is a complete one)::
 
     name = "quick"
-    data = "sms_spam"            # a bundled corpus, or a file path relative to the spec
+    data = "sms_spam"            # a bundled corpus (or "spamassassin", "article"), or a file path
+                                 # relative to the spec
     seeds = [0, 1, 2]
     split_seed = 2026            # optional; the shared train/test split
 
