@@ -131,3 +131,23 @@ def test_every_attack_parameter_has_an_option(cli, small_files):
 def test_no_defense_is_a_usage_error(cli):
     run = cli("defend")
     assert run.code == 2 and "name a defense" in run.err
+
+
+def test_a_defense_on_the_users_own_poisoned_file(cli, tmp_path):
+    """No --attack: the file is trained on as it is, and what the defense removed is scored
+    against its is_poison column (the planted backdoor is not planted again)."""
+    poisoned = tmp_path / "poisoned.csv"
+    assert cli("attack", "backdoor", "--rate", "0.01", "--repeat", "3", "--out", str(poisoned)).code == 0
+    doc = cli("defend", "sanitize", "--data", str(poisoned), "--json").json()
+    assert doc["attack"] is None and "asr" not in doc["defended"]
+    assert doc["n_poison"] == doc["removed"]["poison_total"] > 0
+    assert doc["removed"]["recall"] == 1.0 and doc["removed"]["rows"] == len(doc["removed_ids"])
+    assert doc["removed"]["rows"] - doc["removed"]["poison"] <= 0.01 * doc["n_train"]
+    run = cli("defend", "sanitize", "--data", str(poisoned))
+    assert run.code == 0 and "as it is (no attack planted)" in " ".join(run.out.split())
+    assert "Against the data's is_poison column" in " ".join(run.out.split())
+
+
+def test_attack_options_without_an_attack_are_refused(cli, small_files):
+    run = cli("defend", "sanitize", "--rate", "0.1", *small_files)
+    assert run.code == 2 and "--rate is an attack option; name the attack with --attack" in run.err

@@ -32,19 +32,25 @@ from poisonlab.cli._options import (
     summary,
 )
 
-HELP = "train under a defense against any attack and compare with no defense"
+HELP = "train under a defense, on your own data or against any attack, and compare with no defense"
 
 DESCRIPTION = """\
-Poison the training data with one attack, train the victim undefended and under one defense,
-and compare both (and the model trained on clean data) on the same held-out messages: CACC,
-ham loss, spam leak, the backdoor's attack success rate (ASR), and what the defense did: rows
-it removed and how many of them were poison, its privacy budget, certified radii, or the
-words its input filter strips. Every registered defense is a subcommand; its options are its
-parameters (see `poisonlab defend --list`). --attack names any registered attack, and the
-attack's parameters are given as in `poisonlab attack` (--rate/--n, --trigger, ...).
+Train the victim undefended and under one defense and compare both on the same held-out
+messages: CACC, ham loss, spam leak, and what the defense did (rows it removed, its privacy
+budget, certified radii, or the words its input filter strips). Every registered defense is a
+subcommand; its options are its parameters (see `poisonlab defend --list`).
+
+Without --attack the training data is used as it is: your own, possibly poisoned, file. The
+defense reports the rows it removed, scored against the file's is_poison column when it has
+one (as `poisonlab attack --out` writes). With --attack, the data is first poisoned by that
+registered attack (its parameters as in `poisonlab attack`: --rate/--n, --trigger, ...), and
+the comparison adds the model trained on clean data, the backdoor's attack success rate (ASR)
+and how many removed rows were the attack's.
 
 examples:
   poisonlab defend --list
+  poisonlab defend sanitize --data mail.csv --victim logreg
+  poisonlab defend sanitize --data poisoned.csv --json     # scored against its is_poison column
   poisonlab defend sanitize --attack backdoor --rate 0.01 --repeat 3 --victim logreg
   poisonlab defend trigger-filter --attack backdoor --rate 0.01 --repeat 3 --victim svm
   poisonlab defend roni --attack dictionary --rate 0.01 --victim nb
@@ -136,11 +142,11 @@ def _add_attack_options(parser: argparse.ArgumentParser, options: list[AttackOpt
     names = ATTACKS.names()
     group.add_argument(
         "--attack",
-        required=True,
         metavar="ATTACK",
         type=lambda text: text.replace("-", "_"),
         choices=names,
-        help=f"a registered attack: {', '.join(command_name(n) for n in names)}",
+        help=f"a registered attack to plant first: {', '.join(command_name(n) for n in names)} "
+        "(default: none, the data as it is)",
     )
     for option in options:
         if option.kind == "flag":
@@ -307,6 +313,8 @@ def run(options: argparse.Namespace) -> int:
 
     cls = DEFENSES.get(options.defense_name)
     defense = cls(**component_kwargs(cls, options))
+    if options.attack is None:
+        return run_on_data(options, defense, cls.paper)
     attack = build_attack(options)
     train, test = load_data_split(options)
     attack = with_class_indices(attack, train.classes)
@@ -328,6 +336,108 @@ def run(options: argparse.Namespace) -> int:
     else:
         render(payload, test.classes)
     return EXIT_OK
+
+
+def run_on_data(options: argparse.Namespace, defense: Any, paper: str) -> int:
+    """The defense on the data as it is: no attack; scored against its is_poison column, if any."""
+    from poisonlab.data import DEFAULT_SPLIT_SEED
+    from poisonlab.experiments.defend import defend_data
+
+    given = [
+        option.flags[0] for option in options.attack_options if getattr(options, option.dest) is not None
+    ]
+    given += [
+        f"--{field}" for field in ("rate", "n") if getattr(options, f"attack_param_{field}") is not None
+    ]
+    if given:
+        raise ParameterError(f"{given[0]} is an attack option; name the attack with --attack.")
+    train, test = load_data_split(options)
+    result = defend_data(
+        defense,
+        train,
+        test,
+        options.victim,
+        is_poison=_ground_truth(options, train),
+        random_state=options.seed,
+        features=options.features,
+    )
+    payload = {
+        "data": str(options.data),
+        "victim": options.victim,
+        "features": options.features,
+        "seed": options.seed,
+        "split_seed": DEFAULT_SPLIT_SEED if options.split_seed is None else options.split_seed,
+        "n_test": len(test),
+        **result.to_dict(),
+        "paper": paper,
+    }
+    if options.json:
+        print_json(payload)
+    else:
+        render_on_data(payload, test.classes)
+    return EXIT_OK
+
+
+def _ground_truth(options: argparse.Namespace, train: Any) -> Any:
+    """The data file's is_poison flags for the training rows (by id), or None."""
+    from pathlib import Path
+
+    from poisonlab.data import load_dataset
+    from poisonlab.data.ground_truth import read_is_poison
+
+    if not Path(options.data).is_file():
+        return None
+    flags = read_is_poison(options.data, text_column=options.text_column)
+    if flags is None:
+        return None
+    ids = load_dataset(
+        options.data,
+        text_column=options.text_column,
+        label_column=options.label_column,
+        encoding=options.encoding,
+    ).ids
+    by_id = dict(zip(ids, flags.tolist()))
+    return [by_id[row_id] for row_id in train.ids]
+
+
+def render_on_data(payload: dict[str, Any], classes: tuple[str, ...]) -> None:
+    """Print the comparison on the data as it is, for people."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    console.print(
+        escape(
+            f"{payload['defense']} ({_params(payload['defense_params'])}) on {payload['data']} as it is (no "
+            f"attack planted): {payload['n_train']} training rows; victim {payload['victim']} "
+            f"({payload['features']}); {payload['n_test']} test messages; seed {payload['seed']}, split seed "
+            f"{payload['split_seed']}"
+        )
+    )
+    table = Table(title_justify="left")
+    for column in ("Metric", "Undefended", "Defended", "Change"):
+        table.add_column(column, justify="left" if column == "Metric" else "right")
+    rows = [("CACC (accuracy)", "accuracy")]
+    if len(classes) == 2:
+        rows += [("Ham loss", "ham_loss"), ("Spam leak", "spam_leak")]
+    for label, key in rows:
+        before, after = payload["undefended"][key], payload["defended"][key]
+        table.add_row(label, percent(before), percent(after), f"{(after - before) * 100:+.1f} pts")
+    console.print(table)
+    removed = payload["removed_ids"]
+    if removed:
+        shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if len(removed) > 10 else "")
+        console.print(escape(f"Removed {len(removed)} training rows: {shown}."))
+    truth = payload["removed"]
+    if truth is not None:
+        console.print(
+            f"Against the data's is_poison column: {truth['poison']} of the removed rows are poison "
+            f"({truth['poison']} of {truth['poison_total']} poison rows caught; precision "
+            f"{percent(truth['precision'])}, recall {percent(truth['recall'])})."
+        )
+    for line in findings({**payload, "removed": None, "downweighted": None}):
+        console.print(escape(line))
 
 
 def _params(params: dict[str, Any]) -> str:
@@ -420,10 +530,13 @@ def findings(payload: dict[str, Any]) -> list[str]:
     if scalars:
         lines.append("Defense record: " + "; ".join(f"{k}={_short(v)}" for k, v in scalars.items()) + ".")
     seconds = payload["seconds"]
-    lines.append(
-        f"Time: attack and undefended models {seconds['attack_and_undefended']:.1f} s; "
-        f"defense {seconds['defense']:.1f} s."
-    )
+    if "attack_and_undefended" in seconds:
+        lines.append(
+            f"Time: attack and undefended models {seconds['attack_and_undefended']:.1f} s; "
+            f"defense {seconds['defense']:.1f} s."
+        )
+    else:
+        lines.append(f"Time: defense {seconds['defense']:.1f} s.")
     return lines
 
 
