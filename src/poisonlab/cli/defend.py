@@ -374,7 +374,7 @@ def run_on_data(options: argparse.Namespace, defense: Any, paper: str) -> int:
     if options.json:
         print_json(payload)
     else:
-        render_on_data(payload, test.classes)
+        render(payload, test.classes)
     return EXIT_OK
 
 
@@ -400,46 +400,6 @@ def _ground_truth(options: argparse.Namespace, train: Any) -> Any:
     return [by_id[row_id] for row_id in train.ids]
 
 
-def render_on_data(payload: dict[str, Any], classes: tuple[str, ...]) -> None:
-    """Print the comparison on the data as it is, for people."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    console.print(
-        escape(
-            f"{payload['defense']} ({_params(payload['defense_params'])}) on {payload['data']} as it is (no "
-            f"attack planted): {payload['n_train']} training rows; victim {payload['victim']} "
-            f"({payload['features']}); {payload['n_test']} test messages; seed {payload['seed']}, split seed "
-            f"{payload['split_seed']}"
-        )
-    )
-    table = Table(title_justify="left")
-    for column in ("Metric", "Undefended", "Defended", "Change"):
-        table.add_column(column, justify="left" if column == "Metric" else "right")
-    rows = [("CACC (accuracy)", "accuracy")]
-    if len(classes) == 2:
-        rows += [("Ham loss", "ham_loss"), ("Spam leak", "spam_leak")]
-    for label, key in rows:
-        before, after = payload["undefended"][key], payload["defended"][key]
-        table.add_row(label, percent(before), percent(after), f"{(after - before) * 100:+.1f} pts")
-    console.print(table)
-    removed = payload["removed_ids"]
-    if removed:
-        shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if len(removed) > 10 else "")
-        console.print(escape(f"Removed {len(removed)} training rows: {shown}."))
-    truth = payload["removed"]
-    if truth is not None:
-        console.print(
-            f"Against the data's is_poison column: {truth['poison']} of the removed rows are poison "
-            f"({truth['poison']} of {truth['poison_total']} poison rows caught; precision "
-            f"{percent(truth['precision'])}, recall {percent(truth['recall'])})."
-        )
-    for line in findings({**payload, "removed": None, "downweighted": None}):
-        console.print(escape(line))
-
-
 def _params(params: dict[str, Any]) -> str:
     shown = []
     for key, value in params.items():
@@ -451,24 +411,31 @@ def _params(params: dict[str, Any]) -> str:
 
 
 def render(payload: dict[str, Any], classes: tuple[str, ...]) -> None:
-    """Print the comparison for people."""
+    """Print the comparison for people: against an attack, or on the data as it is."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False)
+    planted = payload["attack"] is not None
+    what = (
+        f"against {payload['attack']} ({_params(payload['attack_params'])}) on {payload['data']}: "
+        f"{payload['n_poison']} poison rows of {payload['n_train']} training rows"
+        if planted
+        else f"on {payload['data']} as it is (no attack planted): {payload['n_train']} training rows"
+    )
     console.print(
         escape(
-            f"{payload['defense']} ({_params(payload['defense_params'])}) against {payload['attack']} "
-            f"({_params(payload['attack_params'])}) on {payload['data']}: {payload['n_poison']} poison rows "
-            f"of {payload['n_train']} training rows; victim {payload['victim']} ({payload['features']}); "
-            f"{payload['n_test']} test messages; seed {payload['seed']}, split seed {payload['split_seed']}"
+            f"{payload['defense']} ({_params(payload['defense_params'])}) {what}; victim {payload['victim']} "
+            f"({payload['features']}); {payload['n_test']} test messages; seed {payload['seed']}, split seed "
+            f"{payload['split_seed']}"
         )
     )
     table = Table(title_justify="left")
-    for column in ("Metric", "Clean model", "Undefended", "Defended", "Change"):
+    columns = ("Metric", "Clean model", "Undefended", "Defended", "Change")
+    for column in columns if planted else (columns[0], *columns[2:]):
         table.add_column(column, justify="left" if column == "Metric" else "right")
-    clean, undefended, defended = payload["clean"], payload["undefended"], payload["defended"]
+    undefended, defended = payload["undefended"], payload["defended"]
     rows = [("CACC (accuracy)", "accuracy")]
     if len(classes) == 2:
         rows += [("Ham loss", "ham_loss"), ("Spam leak", "spam_leak")]
@@ -481,14 +448,11 @@ def render(payload: dict[str, Any], classes: tuple[str, ...]) -> None:
             if before is None or after is None or before != before or after != after
             else f"{(after - before) * 100:+.1f} pts"
         )
-        reference = clean.get(key)
-        table.add_row(
-            label,
-            percent(reference) if reference is not None else "n/a",
-            percent(before) if before is not None else "n/a",
-            percent(after) if after is not None else "n/a",
-            change,
-        )
+        cells = [percent(v) if v is not None else "n/a" for v in (before, after)]
+        if planted:
+            reference = payload["clean"].get(key)
+            cells.insert(0, percent(reference) if reference is not None else "n/a")
+        table.add_row(label, *cells, change)
     console.print(table)
     for line in findings(payload):
         console.print(escape(line))
@@ -497,8 +461,20 @@ def render(payload: dict[str, Any], classes: tuple[str, ...]) -> None:
 def findings(payload: dict[str, Any]) -> list[str]:
     """The sentences under the table: what the defense did, scored against the poison truth."""
     lines = []
+    if payload["attack"] is None:  # the data as it is: the removed rows, scored if the data says
+        removed = payload["removed_ids"]
+        if removed:
+            shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if len(removed) > 10 else "")
+            lines.append(f"Removed {len(removed)} training rows: {shown}.")
+        truth = payload["removed"]
+        if truth is not None:
+            lines.append(
+                f"Against the data's is_poison column: {truth['poison']} of the removed rows are poison "
+                f"({truth['poison']} of {truth['poison_total']} poison rows caught; precision "
+                f"{percent(truth['precision'])}, recall {percent(truth['recall'])})."
+            )
     for key, verb in (("removed", "Removed"), ("downweighted", "Down-weighted")):
-        rows = payload[key]
+        rows = payload.get(key) if payload["attack"] is not None else None
         if rows is not None:
             lines.append(
                 f"{verb} {rows['rows']} training rows, {rows['poison']} of them poison "
