@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +63,49 @@ def workdir(tmp_path: os.PathLike[str]) -> Iterator[str]:
         yield str(tmp_path)
     finally:
         os.chdir(old)
+
+
+@pytest.fixture
+def headless_chromium(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`headless_chromium(page, *flags)`: Debian's Chromium, headless, offline, with a profile and
+    home in the test's folder, run on a local HTML file (``--dump-dom``, ``--screenshot=...``).
+    Fails on CI when Chromium is missing (`.ci/run` installs it); skipped elsewhere."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium package (see .ci/run)")
+        pytest.skip("Chromium is not installed here; CI installs Debian's chromium package")
+    base = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    environment = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path),
+    }
+
+    def run(page: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [browser, *base, *flags, page.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=environment,
+            check=True,
+        )
+
+    return run
 
 
 def _configure_hypothesis() -> None:

@@ -234,7 +234,9 @@ def test_html_is_self_contained_escaped_and_atomic(tmp_path: Path) -> None:
     report = scan(data, detectors=["nb_influence"], is_poison=[True, False, False, False, False])
     page = render_scan_html(report)
     assert "<script" not in page and "&lt;script&gt;" in page and "&lt;b&gt;a&lt;/b&gt;" in page
-    assert not re.search(r"(?:src|href)\s*=|https?://|@import|url\(", page), "nothing may be fetched"
+    declarations = re.sub(r'xmlns(?::\w+)?="[^"]*"', "", page)  # SVG namespace names, never fetched
+    fetched = r"(?:src|href)\s*=\s*\"(?!#)|https?://|@import|url\((?!#)"  # "#id" is inside the page
+    assert not re.search(fetched, declarations), "nothing may be fetched"
     assert "<style>" in page and "AUROC" in page
     target = tmp_path / "scan.html"
     write_scan_html(report, target)
@@ -322,3 +324,24 @@ def test_a_dataframe_in_and_out(flipped: Poisoned) -> None:
     assert out["is_poison"].tolist() == flipped.is_poison.tolist()
     table = report.flag_table()
     assert table["row"] == report.ranking.rows.tolist() and len(table["reasons"]) == len(table["row"])
+
+
+def test_the_html_report_shows_findings_and_figures_in_headless_chromium(
+    sms_split: tuple[Dataset, Dataset], tmp_path: Path, headless_chromium: Any
+) -> None:
+    """A backdoor and a flood in one training set: the page names both findings, shows every
+    figure as SVG, and renders to a real screenshot."""
+    planted = Backdoor(trigger="cf", rate=0.01, position="random").apply(sms_split[0], random_state=0)
+    flooded = Flood(rate=0.01).apply(planted.poisoned, random_state=0)
+    report = scan(flooded.poisoned)
+    assert {"backdoor_trigger", "flood"} <= {f.kind for f in report.findings if f.level == LEVELS[2]}
+    page = tmp_path / "scan.html"
+    write_scan_html(report, page)
+    dom = headless_chromium(page, "--virtual-time-budget=2000", "--dump-dom").stdout
+    assert "Findings (" in dom and re.search(r"backdoor trigger (&#x27;|')cf(&#x27;|')", dom)
+    for key in ("figure-chance", "figure-triggers", "figure-floods", "figure-classes", "figure-scores"):
+        section = re.search(rf'<section id="{key}">(.*?)</section>', dom, re.S)
+        assert section is not None and "<svg" in section.group(1), key
+    shot = tmp_path / "scan.png"
+    headless_chromium(page, "--window-size=1200,3000", f"--screenshot={shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

@@ -116,6 +116,8 @@ class SuspectedTrigger:
     p_value: float = float("nan")
     explained_rows: tuple[int, ...] = ()
     context_p_value: float = float("nan")
+    eligible_rows: int = 0
+    expected_share: float = float("nan")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,6 +172,7 @@ class ScanReport:
     floods: tuple[FloodSummary, ...]
     label_issues: tuple[int, ...]
     findings: tuple[Finding, ...]
+    flood_null: FloatArray
     suspicious: tuple[SuspiciousRow, ...]
     level: str
     verdict: str
@@ -378,6 +381,8 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
         p_value: Any = None
         explained: Any = None
         context: Any = None
+        eligible: Any = None
+        expected: Any = None
     else:
         text = _field(item, "text", "trigger", "ngram", "token", "phrase")
         score = _field(item, "score", "suspicion", "statistic")
@@ -386,6 +391,8 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
         p_value = _field(item, "p_value", "pvalue")
         explained = _field(item, "explained_rows")
         context = _field(item, "context_p_value")
+        eligible = _field(item, "eligible_rows")
+        expected = _field(item, "expected_share")
     if isinstance(text, (tuple, list)):
         text = " ".join(str(t) for t in text)
     label_name = dataset.classes[int(label)] if isinstance(label, (int, np.integer)) else label
@@ -399,6 +406,8 @@ def _as_trigger(item: Any, detector: str, dataset: Dataset) -> SuspectedTrigger:
         float(p_value) if p_value is not None else float("nan"),
         tuple(int(r) for r in np.asarray(explained if explained is not None else (), dtype=np.int64).ravel()),
         float(context) if context is not None else float("nan"),
+        int(eligible) if eligible is not None else 0,
+        float(expected) if expected is not None else float("nan"),
     )
 
 
@@ -501,7 +510,7 @@ def scan(
     outlier_only = {
         run.name for run in runs if LABEL_ISSUE_TARGET not in run.targets and run.name not in summarised
     }
-    findings = _findings(dataset, triggers, floods, label_issues, alarm_rate)
+    findings, flood_null = _findings(dataset, triggers, floods, label_issues, alarm_rate)
     ranking = _Ranking.of(len(dataset), runs, outlier_only, findings)
     suspicious, n_suspicious = _rank(dataset, ranking, top), int(ranking.rows.size)
     level, verdict = verdict_of(findings, len(runs))
@@ -516,6 +525,7 @@ def scan(
         floods=tuple(floods),
         label_issues=label_issues,
         findings=tuple(findings),
+        flood_null=flood_null,
         suspicious=tuple(suspicious),
         level=level,
         verdict=verdict,
@@ -791,15 +801,18 @@ def _findings(
     floods: Sequence[FloodSummary],
     label_issues: Sequence[int],
     alarm_rate: float,
-) -> list[Finding]:
+) -> tuple[list[Finding], FloatArray]:
     """Typed findings (see `poisonlab.experiments.findings`): triggers, contradicted floods
     (named a dictionary attack when their messages are word lists) and label flipping by
-    direction, each row named by the first finding that claims it."""
+    direction, each row named by the first finding that claims it; and the floods' null
+    (per-word log-odds against their label of the messages outside floods; empty when no flood
+    was contradicted)."""
     from poisonlab.detectors.nb_influence import leave_one_out_joint
     from poisonlab.detectors.word_counts import word_counts
 
+    null = np.zeros(0)
     if not (triggers or any(f.contradicted for f in floods) or label_issues):
-        return []
+        return [], null
     counted = word_counts(dataset)
     matrix = counted.rows()
     labels = dataset.labels
@@ -841,7 +854,7 @@ def _findings(
     claimed = {row for finding in found for row in finding.rows}
     rest = [row for row in label_issues if row not in claimed]
     found.extend(label_flip_findings(rest, reads_as, labels, dataset.classes, alarm_rate, MIN_ALARM_ROWS))
-    return found
+    return found, null if any(f.contradicted for f in floods) else np.zeros(0)
 
 
 __all__ = [

@@ -24,6 +24,8 @@ th{background:#f4f6f8;font-weight:600}td.num{text-align:right;font-variant-numer
 .text{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;white-space:pre-wrap;
 word-break:break-word}
 .none{color:#5b6670;font-style:italic}
+figure{margin:1rem 0}figure svg{max-width:100%;height:auto}figcaption{color:#5b6670;font-size:.85rem}
+.likely{color:#8a1c17;font-weight:600}.review{color:#6b4e00;font-weight:600}
 """
 
 
@@ -78,17 +80,74 @@ def render_scan_html(report: ScanReport) -> str:
         + "</p>",
         f'<div class="verdict level{LEVELS.index(report.level)}">{_e(report.verdict)}</div>',
     ]
+    parts.append(f"<h2>Findings ({len(report.findings)})</h2>")
+    if report.findings:
+        parts.append(
+            _table(
+                ["Level", "Kind", "Rows", "Chance in clean data", "What", "Evidence"],
+                (
+                    [
+                        f'<span class="{_level_class(f.level)}">{_e(f.level)}</span>',
+                        _e(f.kind),
+                        str(len(f.rows)),
+                        "stated rule" if math.isnan(f.false_alarm) else f"{f.false_alarm:.1g}",
+                        _e(f.summary),
+                        _e(f.evidence[0]),
+                    ]
+                    for f in report.findings
+                ),
+                numeric=(2, 3),
+            )
+        )
+    else:
+        parts.append('<p class="none">No finding: no trigger, contradicted flood or label issue.</p>')
+    parts.append(
+        f"<h2>Flagged rows ({report.settings['n_suspicious']} named by the findings; top "
+        f"{len(report.suspicious)})</h2>"
+    )
+    if report.suspicious:
+        parts.append(
+            _table(
+                ["#", "Id", "Label", "Finding", "Text", "Why (most informative first)"],
+                (
+                    [
+                        str(rank),
+                        _e(row.id),
+                        _e(row.label),
+                        _e(row.finding),
+                        f'<span class="text">{_e(row.text)}</span>',
+                        _reasons(row.reasons),
+                    ]
+                    for rank, row in enumerate(report.suspicious, start=1)
+                ),
+                numeric=(0,),
+            )
+        )
+    else:
+        parts.append('<p class="none">No row flagged.</p>')
+    parts.append("<h2>Figures</h2>")
+    parts.extend(_figures(report))
     parts.append("<h2>Suspected triggers</h2>")
     if report.triggers:
         parts.append(
             _table(
-                ["Trigger", "Score", "Rows", "Label", "Detector"],
+                [
+                    "Trigger",
+                    "Score",
+                    "Rows",
+                    "Label",
+                    "p (rows / contexts)",
+                    "Its rows (first 10 ids)",
+                    "Detector",
+                ],
                 (
                     [
                         f'<span class="text">{_e(t.text)}</span>',
                         _num(t.score),
                         str(len(t.rows)),
                         _e(t.label or ""),
+                        f"{t.p_value:.1g} / {t.context_p_value:.1g}",
+                        _e(", ".join(report.ids[r] for r in t.rows[:10])),
                         _e(t.detector),
                     ]
                     for t in report.triggers
@@ -98,31 +157,6 @@ def render_scan_html(report: ScanReport) -> str:
         )
     else:
         parts.append('<p class="none">None suspected.</p>')
-    parts.append(
-        f"<h2>Suspicious rows ({report.settings['n_suspicious']} flagged; top {len(report.suspicious)})</h2>"
-    )
-    if report.suspicious:
-        parts.append(
-            _table(
-                ["#", "Id", "Label", "Text", "Why"],
-                (
-                    [
-                        str(rank),
-                        _e(row.id),
-                        _e(row.label),
-                        f'<span class="text">{_e(row.text)}</span>',
-                        "<br>".join(
-                            f"<b>{_e(name)}</b>: {_e(reason)}"
-                            for name, reason in zip(row.detectors, row.reasons)
-                        ),
-                    ]
-                    for rank, row in enumerate(report.suspicious, start=1)
-                ),
-                numeric=(0,),
-            )
-        )
-    else:
-        parts.append('<p class="none">No row flagged.</p>')
     parts.append(f"<h2>Label issues ({len(report.label_issues)} corroborated)</h2>")
     if report.label_issues:
         shown = report.label_issues[:200]
@@ -177,6 +211,35 @@ def render_scan_html(report: ScanReport) -> str:
         parts.append(f'<p class="none">Skipped {_e(name)}: {_e(reason)}</p>')
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _reasons(reasons: Sequence[str]) -> str:
+    """The most informative reason, with the others folded away."""
+    first = _e(reasons[0]) if reasons else ""
+    if len(reasons) < 2:
+        return first
+    rest = "<br>".join(_e(reason) for reason in reasons[1:])
+    return f"{first}<details><summary>{len(reasons) - 1} more</summary>{rest}</details>"
+
+
+def _level_class(level: str) -> str:
+    return "likely" if level == LEVELS[2] else "review"
+
+
+def _figures(report: ScanReport) -> list[str]:
+    """The report's figures as HTML, or a note when matplotlib is not installed."""
+    from poisonlab._errors import DataError
+    from poisonlab.experiments.scan_figures import scan_figures
+
+    try:
+        figures = scan_figures(report)
+    except DataError as error:
+        return [f'<p class="none">{_e(error)}</p>']
+    return [
+        f'<section id="{_e(f.key)}"><h3>{_e(f.title)}</h3><figure>{f.svg}'
+        f"<figcaption>{_e(f.caption)}</figcaption></figure></section>"
+        for f in figures
+    ]
 
 
 def write_scan_html(report: ScanReport, path: str | os.PathLike[str]) -> None:

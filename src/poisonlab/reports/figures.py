@@ -24,7 +24,8 @@ class Figure:
     svg: str
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, set for deterministic SVG bytes."""
     try:
         import matplotlib
     except ImportError:
@@ -37,12 +38,17 @@ def _pyplot() -> Any:
     return plt
 
 
-def _svg(figure: Any) -> str:
+def svg_text(figure: Any) -> str:
+    """A matplotlib figure as SVG markup (closed after)."""
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    _pyplot().close(figure)
+    pyplot().close(figure)
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    if start >= 0 and end > start:  # the generator's RDF credits: nothing a reader needs
+        text = text[:start] + text[end + len("</metadata>") :]
+    return text
 
 
 def component_label(component: Mapping[str, Any], hide: Iterable[str] = ()) -> str:
@@ -83,7 +89,7 @@ def _series(groups: Sequence[dict[str, Any]], metric: str) -> dict[str, list[tup
 def _line_figure(
     key: str, title: str, caption: str, lines: dict[str, list[tuple[float, Summary]]], ylabel: str
 ) -> Figure:
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7.5, 4.2))
     for name, points in lines.items():
         x = np.array([p[0] * 100 for p in points])
@@ -94,7 +100,7 @@ def _line_figure(
     axes.set_ylabel(ylabel)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7, loc="best")
-    return Figure(key, title, caption, _svg(figure))
+    return Figure(key, title, caption, svg_text(figure))
 
 
 def rate_figures(groups: Sequence[dict[str, Any]]) -> list[Figure]:
@@ -130,7 +136,7 @@ def detector_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
                 curves.setdefault(setting, {}).setdefault(detector, []).append(scores)
     if not curves:
         return []
-    plt = _pyplot()
+    plt = pyplot()
     figure, (roc, pr) = plt.subplots(1, 2, figsize=(10, 4.2))
     grid = np.linspace(0, 1, 101)
     for setting, detectors in sorted(curves.items()):
@@ -155,7 +161,7 @@ def detector_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
             "Detectors: ROC and precision-recall",
             "Each curve is the mean over seeds (interpolated) of a detector scored against the rows the "
             "attack really poisoned.",
-            _svg(figure),
+            svg_text(figure),
         )
     ]
 
@@ -171,7 +177,7 @@ def privacy_figures(groups: Sequence[dict[str, Any]]) -> list[Figure]:
             points.setdefault(name, []).append((float(defense["epsilon"]), group["metrics"]))
     if not points:
         return []
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7.5, 4.2))
     for name, items in sorted(points.items()):
         items.sort(key=lambda item: item[0])
@@ -199,7 +205,7 @@ def privacy_figures(groups: Sequence[dict[str, Any]]) -> list[Figure]:
             "Differential privacy: epsilon vs CACC, ASR and spam leak",
             "Smaller epsilon means more noise: stronger privacy and a bounded influence of any one "
             "poisoned message, at a cost in clean accuracy.",
-            _svg(figure),
+            svg_text(figure),
         )
     ]
 
@@ -214,7 +220,7 @@ def certified_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
             curves.setdefault(name, []).append({str(k): float(v) for k, v in curve.items()})
     if not curves:
         return []
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7.5, 4.2))
     for name, runs in sorted(curves.items()):
         radii = sorted({int(r) for run in runs for r in run})
@@ -229,7 +235,7 @@ def certified_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
             "Partition aggregation: certified accuracy",
             "Share of test messages classified correctly and certified at radius at least r: no "
             "change of r training rows can alter those predictions.",
-            _svg(figure),
+            svg_text(figure),
         )
     ]
 
