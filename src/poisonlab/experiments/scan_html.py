@@ -61,8 +61,8 @@ def render_scan_html(report: ScanReport) -> str:
     >>> from poisonlab.data import load_dataset
     >>> from poisonlab.experiments.scan import scan
     >>> page = render_scan_html(scan(load_dataset("article"), detectors=["nb_influence"]))
-    >>> page.startswith("<!DOCTYPE html>"), "<script" in page, "http" in page
-    (True, False, False)
+    >>> page.startswith("<!DOCTYPE html>"), "<script" in page, "<svg" in page
+    (True, False, True)
     """
     parts = [
         "<!DOCTYPE html>",
