@@ -1199,6 +1199,9 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 """The victims' words (scikit-learn's default token pattern), as the miner counts them."""
 CONTEXT_WORDS = 3
 """Words on each side of a trigger that make its context."""
+_INDEPENDENCE_SAMPLE = 200
+"""Explained rows whose templates are counted pair by pair; above it, the first this many (in
+row order), and the share of independent rows among them stands for all."""
 
 
 def trigger_context(text: str, token: str, width: int = CONTEXT_WORDS) -> tuple[str, ...]:
@@ -1224,15 +1227,48 @@ def trigger_context(text: str, token: str, width: int = CONTEXT_WORDS) -> tuple[
     return ()
 
 
+def independent_rows(explained_texts: list[str], token: str, *, similar: float = 0.5) -> int:
+    """How many independent observations the rows are: rows where the token stands among the
+    same words (`trigger_context`), or whose other words overlap by at least `similar`
+    (Jaccard), are one template, counted once (connected groups).
+
+    Examples
+    --------
+    >>> independent_rows(["hi babe its jordan how r u text stop", "hi babe its chloe how r u text stop",
+    ...                   "win cash now text stop to end"], "text stop")
+    2
+    """
+    contexts = [trigger_context(text, token) for text in explained_texts]
+    drop = set(token.split())
+    words = [frozenset(_WORD.findall(text.lower())) - drop for text in explained_texts]
+    parent = list(range(len(explained_texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_of: dict[tuple[str, ...], int] = {}
+    for i, context in enumerate(contexts):
+        parent[root(i)] = root(first_of.setdefault(context, i))
+    for i in range(len(words)):
+        for j in range(i):
+            union = len(words[i] | words[j])
+            if union and len(words[i] & words[j]) >= similar * union:
+                parent[root(i)] = root(j)
+    return len({root(i) for i in range(len(parent))})
+
+
 def context_p_value(explained_texts: list[str], token: str, eligible: int, rate: float, tests: int) -> float:
-    """The trigger test with the rows where the token stands among the same words counted once:
-    ``k`` distinct contexts (`trigger_context`) among the explained rows, of the eligible rows
-    scaled by the same factor, at the same rate, Bonferroni-adjusted over `tests`.
+    """The trigger test with each template among the explained rows counted once: ``k``
+    `independent_rows`, of the eligible rows scaled by the same factor, at the same rate,
+    Bonferroni-adjusted over `tests`.
 
     A planted trigger is inserted into many different messages, so it stands among different
-    words every time; a word that belongs to a template (a campaign's phrasing, a sender's
-    footer, a newsletter's signature) stands among the same words in every row, and those rows
-    are one observation, not many.
+    words every time; a word that belongs to a template (a campaign's phrasing and its
+    variants, a sender's footer, a newsletter's signature) stands among the same words, or in
+    near-copies, and those rows are one observation, not many.
 
     Examples
     --------
@@ -1247,7 +1283,8 @@ def context_p_value(explained_texts: list[str], token: str, eligible: int, rate:
 
     if not explained_texts or not eligible or not 0 < rate < 1:
         return 1.0
-    k = len({trigger_context(text, token) for text in explained_texts})
+    sample = explained_texts[:_INDEPENDENCE_SAMPLE]  # pairs grow with the square: a sample's share
+    k = max(1, round(independent_rows(sample, token) * len(explained_texts) / len(sample)))
     n = max(k, round(eligible * k / len(explained_texts)))
     return float(min(1.0, binom.sf(k - 1, n, rate) * tests))
 
@@ -1258,6 +1295,7 @@ __all__ = [
     "clear_cache",
     "context_p_value",
     "expected_rates",
+    "independent_rows",
     "likelihood_ratio",
     "naive_bayes_leave_out",
     "trigger_context",
