@@ -76,6 +76,8 @@ class Finding:
         The class the rows read as, and the label they carry.
     trigger : str or None
         For a backdoor trigger, the token or phrase.
+    row_reason : str
+        What each of its rows is told: one short sentence (the evidence's first line when empty).
 
     Examples
     --------
@@ -93,6 +95,7 @@ class Finding:
     source: str | None = None
     target: str | None = None
     trigger: str | None = None
+    row_reason: str = ""
 
     @property
     def confidence(self) -> float:
@@ -167,6 +170,7 @@ def trigger_finding(trigger: Any, source: str | None) -> Finding | None:
         source=source,
         target=trigger.label,
         trigger=trigger.text,
+        row_reason=f"carries {trigger.text!r}, a suspected trigger (chance if clean ≤ {false_alarm:.1g})",
     )
 
 
@@ -201,6 +205,10 @@ def flood_finding(flood: Any, null: FloatArray, tests: float, word_list: bool) -
         ),
         source=flood.rest_label,
         target=flood.label,
+        row_reason=(
+            f"one of {len(rows)} {what} labelled {flood.label!r} that the rest of the data reads as "
+            f"{flood.rest_label!r} (chance if clean ≤ {false_alarm:.1g})"
+        ),
     )
 
 

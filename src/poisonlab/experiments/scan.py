@@ -769,7 +769,9 @@ class _Ranking:
         )
         finding = self.finding_of[row]
         own = [f"{run.name}: {run.reasons[row] or 'flagged'}" for run in flagging]
-        lead = own[:1] if finding.kind == "label_flip" and own else [finding.evidence[0]]
+        lead = (
+            own[:1] if finding.kind == "label_flip" and own else [finding.row_reason or finding.evidence[0]]
+        )
         return tuple(run.name for run in flagging), (*lead, *(reason for reason in own if reason not in lead))
 
 
