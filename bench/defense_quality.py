@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from poisonlab.attacks import Backdoor, LabelFlip
+from poisonlab.attacks import Attack, Backdoor, LabelFlip
 from poisonlab.data import load_train_test
 from poisonlab.defenses import DEFENSES, Defense, Sanitize, TriggerFilter, Trim
 from poisonlab.experiments.defend import defend_evaluated
@@ -90,14 +90,18 @@ def _summary(values: list[float]) -> dict[str, float | None]:
 
 
 def run_attacks(
-    seeds: int, corpus: str = "sms_spam", victims: tuple[str, ...] = VICTIMS, names: list[str] | None = None
+    seeds: int,
+    corpus: str = "sms_spam",
+    victims: tuple[str, ...] = VICTIMS,
+    names: list[str] | None = None,
+    attacks: dict[str, Attack] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per victim and attack: the undefended figures and every defense's, summarised over seeds."""
     train, test = load_train_test(corpus)
     defenses = _defenses(names)
     undefended_rows, defended_rows = [], []
     for victim in victims:
-        for attack_name, attack in ATTACKS.items():
+        for attack_name, attack in (ATTACKS if attacks is None else attacks).items():
             undefended: dict[str, list[float]] = {"cacc": [], "asr": [], "spam_leak": [], "clean_cacc": []}
             per_defense: dict[str, dict[str, list[float]]] = {label: {} for label in defenses}
             own_victim = {label: _victim_for(defense, victim) for label, defense in defenses.items()}
@@ -209,7 +213,7 @@ def _cell(summary: dict[str, Any] | None, scale: float = 100.0, digits: int = 1)
 def print_tables(result: dict[str, Any]) -> None:
     """Tables for people, on stderr (stdout holds the JSON line)."""
     for victim in result["victims"]:
-        for attack in ATTACKS:
+        for attack in result["attacks"]:
             base = next(r for r in result["undefended"] if r["victim"] == victim and r["attack"] == attack)
             effect = "asr" if attack == "backdoor" else "spam_leak"
             print(f"\n{victim}, {attack} (mean ± sd over {result['seeds']} seeds, %)", file=sys.stderr)
@@ -262,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated victims (default: {','.join(VICTIMS)})",
     )
     parser.add_argument(
+        "--attacks",
+        default=",".join(ATTACKS),
+        help=f"comma-separated attacks of this benchmark (default: {','.join(ATTACKS)})",
+    )
+    parser.add_argument(
         "--defenses",
         default=None,
         help="comma-separated registered defenses, with their variants (default: all)",
@@ -271,17 +280,20 @@ def main(argv: list[str] | None = None) -> int:
     names = None
     if options.defenses is not None:
         names = [name.strip() for name in options.defenses.split(",") if name.strip()]
+    attacks = {name: ATTACKS[name] for name in options.attacks.split(",") if name in ATTACKS}
+    if not attacks:
+        parser.error(f"--attacks takes names among {', '.join(ATTACKS)}")
     unknown = [name for name in names or [] if name not in DEFENSES]
     if unknown:
         parser.error(f"unknown defenses: {', '.join(unknown)} (registered: {', '.join(DEFENSES.names())})")
     started = time.perf_counter()
-    undefended, defended = run_attacks(options.seeds, options.corpus, victims, names)
+    undefended, defended = run_attacks(options.seeds, options.corpus, victims, names, attacks)
     result = {
         "benchmark": "defense_quality",
         "data": options.corpus,
         "victims": list(victims),
         "seeds": options.seeds,
-        "attacks": {name: {"attack": attack.name, **attack.get_params()} for name, attack in ATTACKS.items()},
+        "attacks": {name: {"attack": attack.name, **attack.get_params()} for name, attack in attacks.items()},
         "undefended": undefended,
         "defended": defended,
         "goal": goal_check(defended, options.corpus, victims),

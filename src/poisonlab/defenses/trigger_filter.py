@@ -582,7 +582,10 @@ class TriggerFilter(Defense):
     ----------
     alpha : float
         Family-wise significance of the per-word test, in (0, 1): the chance, were the training
-        data clean and the rows independent, that any word is taken for a trigger.
+        data clean and the rows independent, that any word is taken for a trigger. Rows are not
+        quite independent (near-duplicate messages share rare words): at 0.01 a word carried by
+        two rows of clean SpamAssassin is taken; at 0.001 (as `trigger_mining`'s significance),
+        none, and a planted trigger still scores below 1e-100.
     retrain : bool
         Drop the training rows carrying a trigger word and train the victim again.
     require_flip : bool
@@ -617,7 +620,7 @@ class TriggerFilter(Defense):
         "text classification systems by Backdoor Keyword Identification, Neurocomputing 452."
     )
 
-    alpha: float = 0.01
+    alpha: float = 0.001
     retrain: bool = True
     require_flip: bool = True
     message_threshold: float | None = None
@@ -642,7 +645,7 @@ class TriggerFilter(Defense):
         per-message check."""
         return [
             cls(),
-            cls(alpha=0.001, retrain=False),
+            cls(alpha=0.0001, retrain=False),
             cls(alpha=0.05, require_flip=False),
             cls(message_threshold=1.0),
         ]
