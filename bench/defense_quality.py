@@ -1,5 +1,6 @@
-"""Every registered defense side by side on the SMS corpus: a 1% rare-token backdoor and a 10%
-targeted label flip, victims logreg and svm, over several seeds; and DPA's certified accuracy.
+"""Every registered defense side by side on a corpus (default: the SMS corpus): a 1% rare-token
+backdoor and a 10% targeted label flip, victims logreg and svm, over several seeds; and DPA's
+certified accuracy.
 
 For each victim, attack and seed the attack is applied once and the undefended model trained
 once; every defense then trains on the same poisoned set and is scored on the same held-out
@@ -9,13 +10,16 @@ Each registered defense runs with its defaults; a few named variants (parameters
 would pick for the attack at hand) run beside them. A defense limited to other victims (the DP
 Naive Bayes) runs with its own victim, marked in ``defense_victim``.
 
-Goal (issue 5): some defense brings the backdoor's ASR to <= 2% while losing <= 0.3 points of
-CACC. DPA's certified accuracy at radius 1, 5, 10, 25 for k in {25, 50, 100}, trained on the
+Goals: on SMS (issue 5), some defense brings the backdoor's ASR to <= 2% while losing <= 0.3
+points of CACC; on any other corpus, long e-mail first (issue 12), ASR <= 5% with <= 0.5 points
+lost. DPA's certified accuracy at radius 1, 5, 10, 25 for k in {25, 50, 100}, trained on the
 clean training split.
 
     python bench/defense_quality.py            # one JSON line
     python bench/defense_quality.py --table    # and tables for people, on stderr
     python bench/defense_quality.py --seeds 2  # a quicker look
+    python bench/defense_quality.py --corpus spamassassin --defenses trigger_filter --victims logreg,svm,nb
+    python bench/defense_quality.py --corpus mail.csv --table   # a file: anything load_train_test reads
 
 Timings are wall-clock seconds on whatever machine runs it (a loaded, shared machine gives
 noisy figures).
@@ -34,10 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from _corpus import add_corpus_option
-from poisonlab.attacks import Backdoor, LabelFlip
+from poisonlab.attacks import Attack, Backdoor, LabelFlip
 from poisonlab.data import load_train_test
-from poisonlab.defenses import DEFENSES, Defense, Sanitize, Trim
+from poisonlab.defenses import DEFENSES, Defense, Sanitize, TriggerFilter, Trim
 from poisonlab.experiments.defend import defend_evaluated
 from poisonlab.experiments.evaluate import evaluate_attack
 
@@ -49,16 +52,22 @@ ATTACKS = {
 VARIANTS: dict[str, Defense] = {
     "sanitize[knn_labels, 10%]": Sanitize(detectors=("knn_labels",), threshold=0.1),
     "trim[discard 10%]": Trim(discard=0.1),
+    "trigger_filter[no retrain]": TriggerFilter(retrain=False),
+    "trigger_filter[+per-message 1.0]": TriggerFilter(retrain=False, message_threshold=1.0),
 }
 DPA_PARTS = (25, 50, 100)
 RADII = (1, 5, 10, 25)
-GOAL_ASR = 0.02
-GOAL_CACC_LOST_PTS = 0.3
+GOALS = {"sms_spam": (0.02, 0.3)}
+"""Per corpus: the largest mean backdoor ASR and the most CACC points lost that meet the goal."""
+GOAL_OTHER = (0.05, 0.5)
+"""The goal on any other corpus (issue 12: long e-mail)."""
 
 
-def _defenses() -> dict[str, Defense]:
-    found: dict[str, Defense] = {name: DEFENSES.get(name)() for name in DEFENSES.names()}
-    found.update(VARIANTS)
+def _defenses(names: list[str] | None = None) -> dict[str, Defense]:
+    """Every registered defense (or those `names`) with its defaults, and their named variants."""
+    chosen = DEFENSES.names() if names is None else names
+    found: dict[str, Defense] = {name: DEFENSES.get(name)() for name in chosen}
+    found.update({label: d for label, d in VARIANTS.items() if d.name in chosen})
     return found
 
 
@@ -80,13 +89,19 @@ def _summary(values: list[float]) -> dict[str, float | None]:
     }
 
 
-def run_attacks(seeds: int, corpus: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def run_attacks(
+    seeds: int,
+    corpus: str = "sms_spam",
+    victims: tuple[str, ...] = VICTIMS,
+    names: list[str] | None = None,
+    attacks: dict[str, Attack] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per victim and attack: the undefended figures and every defense's, summarised over seeds."""
     train, test = load_train_test(corpus)
-    defenses = _defenses()
+    defenses = _defenses(names)
     undefended_rows, defended_rows = [], []
-    for victim in VICTIMS:
-        for attack_name, attack in ATTACKS.items():
+    for victim in victims:
+        for attack_name, attack in (ATTACKS if attacks is None else attacks).items():
             undefended: dict[str, list[float]] = {"cacc": [], "asr": [], "spam_leak": [], "clean_cacc": []}
             per_defense: dict[str, dict[str, list[float]]] = {label: {} for label in defenses}
             own_victim = {label: _victim_for(defense, victim) for label, defense in defenses.items()}
@@ -143,25 +158,28 @@ def run_attacks(seeds: int, corpus: str) -> tuple[list[dict[str, Any]], list[dic
     return undefended_rows, defended_rows
 
 
-def goal_check(defended_rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per victim, the defenses whose mean backdoor ASR <= 2% and mean CACC lost <= 0.3 points
-    (against both the undefended and the clean model)."""
-    out: dict[str, Any] = {}
-    for victim in VICTIMS:
+def goal_check(
+    defended_rows: list[dict[str, Any]], corpus: str = "sms_spam", victims: tuple[str, ...] = VICTIMS
+) -> dict[str, Any]:
+    """Per victim, the defenses whose mean backdoor ASR and mean CACC lost (against both the
+    undefended and the clean model) meet the corpus's goal (`GOALS`, else `GOAL_OTHER`)."""
+    goal_asr, goal_lost = GOALS.get(corpus, GOAL_OTHER)
+    out: dict[str, Any] = {"asr_at_most": goal_asr, "cacc_lost_pts_at_most": goal_lost}
+    for victim in victims:
         met = []
         for row in defended_rows:
             if row["victim"] != victim or row["attack"] != "backdoor" or row["defense_victim"] != victim:
                 continue
             asr, lost = row.get("asr", {}).get("mean"), row["cacc_lost_pts"]["mean"]
             lost_clean = row["cacc_lost_vs_clean_pts"]["mean"]
-            if asr is not None and asr <= GOAL_ASR and max(lost, lost_clean) <= GOAL_CACC_LOST_PTS:
+            if asr is not None and asr <= goal_asr and max(lost, lost_clean) <= goal_lost:
                 met.append({"defense": row["defense"], "asr": asr, "cacc_lost_pts": max(lost, lost_clean)})
         out[victim] = met
-    out["met"] = all(out[victim] for victim in VICTIMS)
+    out["met"] = all(out[victim] for victim in victims)
     return out
 
 
-def certified_accuracy(corpus: str) -> dict[str, Any] | None:
+def certified_accuracy(corpus: str = "sms_spam", victims: tuple[str, ...] = VICTIMS) -> dict[str, Any] | None:
     """DPA's certified accuracy at `RADII` for each k in `DPA_PARTS`, per victim (clean training)."""
     if "partition_aggregation" not in DEFENSES:
         return None
@@ -170,7 +188,7 @@ def certified_accuracy(corpus: str) -> dict[str, Any] | None:
     train, test = load_train_test(corpus)
     cls = DEFENSES.get("partition_aggregation")
     out: dict[str, Any] = {}
-    for victim in VICTIMS:
+    for victim in victims:
         for k in DPA_PARTS:
             started = time.perf_counter()
             defended = cls(k=k).fit(train, victim, random_state=0)
@@ -194,8 +212,8 @@ def _cell(summary: dict[str, Any] | None, scale: float = 100.0, digits: int = 1)
 
 def print_tables(result: dict[str, Any]) -> None:
     """Tables for people, on stderr (stdout holds the JSON line)."""
-    for victim in VICTIMS:
-        for attack in ATTACKS:
+    for victim in result["victims"]:
+        for attack in result["attacks"]:
             base = next(r for r in result["undefended"] if r["victim"] == victim and r["attack"] == attack)
             effect = "asr" if attack == "backdoor" else "spam_leak"
             print(f"\n{victim}, {attack} (mean ± sd over {result['seeds']} seeds, %)", file=sys.stderr)
@@ -223,7 +241,12 @@ def print_tables(result: dict[str, Any]) -> None:
         for key, row in result["dpa_certified"].items():
             shown = "  ".join(f"r>={r}: {100 * row[f'radius_{r}']:.1f}" for r in RADII)
             print(f"{key:16} acc {100 * row['accuracy']:.1f}  {shown}", file=sys.stderr)
-    print(f"\ngoal met: {result['goal']['met']}", file=sys.stderr)
+    goal = result["goal"]
+    print(
+        f"\ngoal (ASR <= {100 * goal['asr_at_most']:g}%, <= {goal['cacc_lost_pts_at_most']:g} CACC points "
+        f"lost) met: {goal['met']}",
+        file=sys.stderr,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,20 +255,51 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seeds", type=int, default=5, help="seeds per victim and attack (default: 5)")
     parser.add_argument("--table", action="store_true", help="also print tables for people on stderr")
-    add_corpus_option(parser)
+    parser.add_argument(
+        "--corpus",
+        default="sms_spam",
+        help="a bundled corpus name or a data file, as load_train_test reads it (default: sms_spam)",
+    )
+    parser.add_argument(
+        "--victims",
+        default=",".join(VICTIMS),
+        help=f"comma-separated victims (default: {','.join(VICTIMS)})",
+    )
+    parser.add_argument(
+        "--attacks",
+        default=",".join(ATTACKS),
+        help=f"comma-separated attacks of this benchmark (default: {','.join(ATTACKS)})",
+    )
+    parser.add_argument(
+        "--defenses",
+        default=None,
+        help="comma-separated registered defenses, with their variants (default: all)",
+    )
     options = parser.parse_args(argv)
+    victims = tuple(v.strip() for v in options.victims.split(",") if v.strip())
+    names = None
+    if options.defenses is not None:
+        names = [name.strip() for name in options.defenses.split(",") if name.strip()]
+    attacks = {name: ATTACKS[name] for name in options.attacks.split(",") if name in ATTACKS}
+    if not attacks:
+        parser.error(f"--attacks takes names among {', '.join(ATTACKS)}")
+    unknown = [name for name in names or [] if name not in DEFENSES]
+    if unknown:
+        parser.error(f"unknown defenses: {', '.join(unknown)} (registered: {', '.join(DEFENSES.names())})")
     started = time.perf_counter()
-    undefended, defended = run_attacks(options.seeds, options.corpus)
+    undefended, defended = run_attacks(options.seeds, options.corpus, victims, names, attacks)
     result = {
         "benchmark": "defense_quality",
         "data": options.corpus,
-        "victims": list(VICTIMS),
+        "victims": list(victims),
         "seeds": options.seeds,
-        "attacks": {name: {"attack": attack.name, **attack.get_params()} for name, attack in ATTACKS.items()},
+        "attacks": {name: {"attack": attack.name, **attack.get_params()} for name, attack in attacks.items()},
         "undefended": undefended,
         "defended": defended,
-        "goal": goal_check(defended),
-        "dpa_certified": certified_accuracy(options.corpus),
+        "goal": goal_check(defended, options.corpus, victims),
+        "dpa_certified": certified_accuracy(options.corpus, victims)
+        if names is None or "partition_aggregation" in names
+        else None,
         "registered_defenses": DEFENSES.names(),
         "seconds_total": time.perf_counter() - started,
         "machine": {

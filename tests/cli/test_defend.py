@@ -66,7 +66,14 @@ def test_tables_for_people(cli, small_files):
         "defend", "trigger-filter", "--attack", "backdoor", "--trigger", "zqx", "--n", "5", *small_files
     )
     assert run.code == 0, run.err
-    for text in ("CACC (accuracy)", "Spam leak", "ASR (backdoor)", "Input filter: false alarms on", "Time:"):
+    for text in (
+        "CACC (accuracy)",
+        "Spam leak",
+        "ASR (backdoor)",
+        "Input filter: false alarms on",
+        "Trigger words found in the training data:",
+        "Time:",
+    ):
         assert text in run.out
     removed = cli("defend", "trim", "--discard", "0.1", "--attack", "label-flip", "--n", "4", *small_files)
     text = " ".join(removed.out.split())

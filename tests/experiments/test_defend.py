@@ -69,7 +69,8 @@ def test_filter_report(split):
     }
     assert result.filtered["n_clean"] == len(test)
     assert result.filtered["n_triggered"] == int((test.labels == 1).sum())
-    assert result.removed is None and result.certified is None
+    assert result.removed is not None and result.removed.rows == result.removed.poison == 15, "retrained"
+    assert result.certified is None
     no_trigger = evaluate_defense(TriggerFilter(), LabelFlip(n=10), train, test, "svm")
     assert no_trigger.filtered is not None and no_trigger.filtered["triggered_flagged"] is None
 

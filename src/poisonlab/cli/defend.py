@@ -495,6 +495,14 @@ def findings(payload: dict[str, Any]) -> list[str]:
                 " (words: " + ", ".join(f"{w['word']} x{w['messages']}" for w in filtered["top_words"]) + ")"
             )
         lines.append(line + ".")
+    found = payload["defense_info"].get("trigger_words")
+    if isinstance(found, list):
+        shown = ", ".join(
+            f"{w['word']} (decides {w['decided']} of the {w['rows']} rows carrying it; adjusted p "
+            f"{w['p_value']:.2g})"
+            for w in found
+        )
+        lines.append(f"Trigger words found in the training data: {shown or 'none'}.")
     certified = payload["certified"]
     if certified is not None:
         shown = ", ".join(f"r>={r}: {percent(v)}" for r, v in certified["certified_accuracy"].items())
