@@ -105,8 +105,9 @@ class IterativeRelabel(Detector):
     2. Two models trained on the cleaned labels give each row class probabilities: the last
        round's leave-one-out Naive Bayes (word counts), and a class-balanced logistic
        regression on sublinear TF-IDF of the words carried by at least two rows (liblinear,
-       ``C=10``) out of fold over a stratified, seeded `n_splits`-fold split. Their mean is the
-       row's probability vector.
+       ``C=10``) out of fold over a stratified, seeded `n_splits`-fold split of the distinct
+       (text, label) pairs, each weighted by its rows. Their mean is the row's probability
+       vector.
     3. The score is one minus the probability of the given label; the flags are
        ``cleanlab.filter.find_label_issues`` (default ``prune_by_noise_rate``) on the given labels
        and those probabilities: per-class thresholds from the data's own mean self-confidence,
@@ -133,7 +134,7 @@ class IterativeRelabel(Detector):
     ... )
     >>> flags = IterativeRelabel().flag(attacked.poisoned)
     >>> int((flags & attacked.is_poison).sum()), int(flags.sum())
-    (7, 12)
+    (8, 10)
     """
 
     name: ClassVar[str] = "iterative_relabel"
@@ -184,11 +185,16 @@ class IterativeRelabel(Detector):
         self, counts: WordCounts, cleaned: IntArray, fallback: FloatArray, n_classes: int
     ) -> FloatArray:
         """Out-of-fold class-balanced logistic regression on sublinear TF-IDF, trained on `cleaned`;
-        rows of a fold whose training rows lack a class keep `fallback`."""
+        rows of a fold whose training rows lack a class keep `fallback`.
+
+        Fitted once per distinct (text, label) pair weighted by its rows (the same objective as
+        the repeated rows), with the folds drawn over pairs, so a row's copies are never in the
+        training fold that judges it, and a large corpus of repeats costs its distinct texts."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
 
-        tally = np.bincount(cleaned, minlength=n_classes)
+        texts, pair_labels, multiplicity, pair_of_row = label_pairs(counts.text_of_row, cleaned, n_classes)
+        tally = np.bincount(pair_labels, minlength=n_classes)
         present = tally[tally > 0]
         folds = int(min(self.n_splits, present.min()))
         proba: FloatArray = fallback.copy()
@@ -200,18 +206,24 @@ class IterativeRelabel(Detector):
             weights=np.repeat(counts.multiplicity, np.diff(counts.matrix.indptr)),
             minlength=counts.n_words,
         )
-        vectors = counts.tfidf(sublinear=True)[:, np.flatnonzero(rows_with >= 2)][counts.text_of_row]
+        vectors = counts.tfidf(sublinear=True)[:, np.flatnonzero(rows_with >= 2)][texts]
+        rows_of_class = np.bincount(cleaned, minlength=n_classes).astype(np.float64)
+        balance = cleaned.size / (present.size * np.maximum(rows_of_class, 1.0))  # "balanced", by rows
+        weights = multiplicity * balance[pair_labels]
+        pair_proba = np.full((texts.size, n_classes), np.nan)
         split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        for train, test in split.split(np.zeros((cleaned.size, 1)), cleaned):
-            seen = np.unique(cleaned[train])
+        for train, test in split.split(np.zeros((texts.size, 1)), pair_labels):
+            seen = np.unique(pair_labels[train])
             if seen.size < 2:
                 continue
-            model = LogisticRegression(
-                C=10.0, solver="liblinear", class_weight="balanced", random_state=self.random_state
-            ).fit(vectors[train], cleaned[train])
+            model = LogisticRegression(C=10.0, solver="liblinear", random_state=self.random_state).fit(
+                vectors[train], pair_labels[train], sample_weight=weights[train]
+            )
             part = np.zeros((test.size, n_classes))
             part[:, seen] = model.predict_proba(vectors[test])
-            proba[test] = part
+            pair_proba[test] = part
+        judged = ~np.isnan(pair_proba[pair_of_row, 0])
+        proba[judged] = pair_proba[pair_of_row[judged]]
         return proba
 
     def score(self, dataset: Dataset) -> FloatArray:

@@ -626,6 +626,7 @@ def _dask_outcomes(
 
 
 _EXPECTED_COST = {
+    "iterative_relabel": 30.0,
     "knn_labels": 10.0,
     "trigger_mining": 8.0,
     "duplicate_flood": 6.0,
