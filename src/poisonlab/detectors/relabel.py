@@ -33,6 +33,11 @@ from poisonlab.detectors.word_counts import WordCounts, label_pairs, word_counts
 
 IntArray = npt.NDArray[np.int64]
 
+LINEAR_PAIRS = 100_000
+"""Most distinct (text, label) pairs the logistic regression trains on per fold: above it, a
+seeded sample (a million-row corpus's folds hold ~360,000; the fit's time grows with them, its
+judgement of a held-out row hardly). The bundled corpora hold ~5,000."""
+
 
 def relabel_rounds(
     counts: WordCounts, labels: IntArray, n_classes: int, *, alpha: float = 1.0, max_rounds: int = 10
@@ -106,8 +111,8 @@ class IterativeRelabel(Detector):
        round's leave-one-out Naive Bayes (word counts), and a class-balanced logistic
        regression on sublinear TF-IDF of the words carried by at least two rows (liblinear,
        ``C=10``) out of fold over a stratified, seeded `n_splits`-fold split of the distinct
-       (text, label) pairs, each weighted by its rows. Their mean is the row's probability
-       vector.
+       (text, label) pairs, each weighted by its rows (at most `LINEAR_PAIRS` of them per fold,
+       a seeded sample). Their mean is the row's probability vector.
     3. The score is one minus the probability of the given label; the flags are
        ``cleanlab.filter.find_label_issues`` (default ``prune_by_noise_rate``) on the given labels
        and those probabilities: per-class thresholds from the data's own mean self-confidence,
@@ -212,7 +217,10 @@ class IterativeRelabel(Detector):
         weights = multiplicity * balance[pair_labels]
         pair_proba = np.full((texts.size, n_classes), np.nan)
         split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        rng = np.random.default_rng(self.random_state)
         for train, test in split.split(np.zeros((texts.size, 1)), pair_labels):
+            if train.size > LINEAR_PAIRS:  # a seeded sample: time bounded, the weights keep its balance
+                train = np.sort(rng.choice(train, LINEAR_PAIRS, replace=False))
             seen = np.unique(pair_labels[train])
             if seen.size < 2:
                 continue
