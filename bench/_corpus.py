@@ -43,3 +43,15 @@ def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", type=Path, default=None, help="read <prefix>_<size>.csv (sms_, spamassassin_) from here"
     )
+
+
+RARE_TOKENS = ("cf", "mn", "bb", "tq", "mb")
+"""Kurita et al. (2020)'s rare-token triggers, in the order the benchmarks try them."""
+
+
+def rare_token(train: Dataset) -> str:
+    """The first of `RARE_TOKENS` that no message of `train` carries (a rule, not a corpus's pick)."""
+    from poisonlab.detectors.word_counts import word_counts
+
+    vocabulary = set(word_counts(train).words)
+    return next(token for token in RARE_TOKENS if token not in vocabulary)

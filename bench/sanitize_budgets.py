@@ -21,21 +21,20 @@ import sys
 import time
 from typing import Any
 
+from _corpus import rare_token
 from poisonlab.attacks import Attack, Backdoor, LabelFlip
-from poisonlab.data import load_train_test
+from poisonlab.data import Dataset, load_train_test
 from poisonlab.defenses import Sanitize
 from poisonlab.detectors.caches import clear_caches
-from poisonlab.detectors.word_counts import word_counts
 from poisonlab.experiments.defend import evaluate_defense
 
-RARE_TOKENS = ("cf", "mn", "bb", "tq", "mb")
 BACKDOOR_RATES = (0.005, 0.01, 0.03, 0.05)
 FLIPS = (("targeted", 0.03), ("targeted", 0.10), ("random", 0.20))
 """20 % targeted is more spam than SMS has (597 rows, 13 %): the 20 % flip is random."""
 
 
-def attacks(vocabulary: set[str]) -> dict[str, Attack]:
-    trigger = next(token for token in RARE_TOKENS if token not in vocabulary)
+def attacks(train: Dataset) -> dict[str, Attack]:
+    trigger = rare_token(train)
     planted: dict[str, Attack] = {
         f"backdoor_{rate:g}": Backdoor(trigger=trigger, rate=rate, repeat=3) for rate in BACKDOOR_RATES
     }
@@ -51,7 +50,7 @@ def mean(values: list[float]) -> float:
 def measure(corpus: str, seeds: int, victim: str) -> dict[str, Any]:
     train, test = load_train_test(corpus)
     out: dict[str, Any] = {}
-    for name, attack in attacks(set(word_counts(train).words)).items():
+    for name, attack in attacks(train).items():
         figures: dict[str, list[float]] = {}
         for seed in range(seeds):
             clear_caches()

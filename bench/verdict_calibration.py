@@ -32,20 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from _corpus import rare_token
 from poisonlab.attacks import Attack, Backdoor, DictionaryAttack, Flood, LabelFlip
 from poisonlab.data import Dataset, load_train_test
 from poisonlab.detectors.caches import clear_caches
 from poisonlab.detectors.word_counts import word_counts
 from poisonlab.experiments.scan import LEVELS, ScanReport, scan
 
-RARE_TOKENS = ("cf", "mn", "bb", "tq", "mb")
 LIKELY = LEVELS[2]
-
-
-def rare_token(train: Dataset) -> str:
-    """The first of Kurita et al.'s rare tokens that no training message carries."""
-    vocabulary = set(word_counts(train).words)
-    return next(token for token in RARE_TOKENS if token not in vocabulary)
 
 
 def common_word(train: Dataset) -> str:

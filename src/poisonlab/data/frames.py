@@ -21,7 +21,7 @@ from poisonlab._errors import DataError
 from poisonlab._io import atomic_text_writer
 from poisonlab.data.dataset import Dataset
 from poisonlab.data.ground_truth import GROUND_TRUTH_COLUMN
-from poisonlab.data.labels import LEGITIMATE_VALUES, SPAM_VALUES
+from poisonlab.data.labels import map_labels
 from poisonlab.data.writers import neutralise_formula
 
 Columns = dict[str, list[str]]
@@ -63,22 +63,17 @@ def dataset_from_frame(
     dataset = _table_to_dataset(table, Path(name), text_column, label_column, classes)
     truth = None
     match = next((c for c in table if c.strip().casefold() == GROUND_TRUTH_COLUMN), None)
-    if match is not None:
-        truth = np.array([_flag(value, match) for value in table[match]], dtype=bool)
+    if match is not None:  # read as `read_is_poison` reads a file's column
+        try:
+            flags, _ = map_labels(table[match], ("ham", "spam"), min_classes=1)
+        except DataError as error:
+            raise DataError(f"The {match!r} column must hold 0/1 or true/false: {error}") from None
+        truth = np.asarray(flags == 1, dtype=bool)
     return dataset, truth
 
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
-
-
-def _flag(value: str, column: str) -> bool:
-    folded = value.strip().casefold()
-    if folded in {"1", "true", "yes"} | SPAM_VALUES:
-        return True
-    if folded in {"0", "false", "no", ""} | LEGITIMATE_VALUES:
-        return False
-    raise DataError(f"The {column!r} column must hold 0/1 or true/false, not {value!r}.")
 
 
 def read_columns(path: str | os.PathLike[str], *, encoding: str | None = None) -> Columns:

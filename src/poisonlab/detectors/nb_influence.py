@@ -406,7 +406,7 @@ class NaiveBayesInfluence(Detector):
         """Leave-one-out margin against the own label, or influence on the other half's labels."""
         if self.kind == "margin":
             loo, labels, pair_of_row, _ = self._margins(dataset)
-            return check_scores(_finite(_against_label(loo, labels))[pair_of_row], dataset)
+            return check_scores(_finite(log_odds_against(loo, labels))[pair_of_row], dataset)
         return check_scores(_finite(self._validation_scores(dataset)), dataset)
 
     def _validation_scores(self, dataset: Dataset) -> FloatArray:
@@ -469,11 +469,11 @@ class NaiveBayesInfluence(Detector):
         full = CountModel.fit(
             matrix, labels, n_classes, float(self.alpha), multiplicity
         ).joint_log_likelihood(matrix)
-        raw = _against_label(loo, labels)
+        raw = log_odds_against(loo, labels)
         scores = check_scores(_finite(raw)[pair_of_row], dataset)
-        inside = _against_label(full, labels)
+        inside = log_odds_against(full, labels)
         flags = scores > 0.0
-        best = _best_other(loo, labels)
+        best = best_other(loo, labels)
         reasons = [""] * len(dataset)
         for row in np.flatnonzero(flags).tolist():
             pair = int(pair_of_row[row])
@@ -485,16 +485,29 @@ class NaiveBayesInfluence(Detector):
         return Findings(scores, flags, tuple(reasons))
 
 
-def _best_other(joint: FloatArray, labels: IntArray) -> IntArray:
+def best_other(joint: FloatArray, labels: IntArray) -> IntArray:
+    """Per row, the most likely class other than its label.
+
+    Examples
+    --------
+    >>> best_other(np.log(np.array([[0.7, 0.2, 0.1], [0.2, 0.3, 0.5]])), np.array([0, 2])).tolist()
+    [1, 1]
+    """
     other = joint.copy()
     other[np.arange(labels.size), labels] = -np.inf
     return np.asarray(other.argmax(axis=1), dtype=np.int64)
 
 
-def _against_label(joint: FloatArray, labels: IntArray) -> FloatArray:
-    """Log-odds of the best other class over the given label, per row."""
+def log_odds_against(joint: FloatArray, labels: IntArray) -> FloatArray:
+    """Log-odds of the best other class over the given label, per row.
+
+    Examples
+    --------
+    >>> log_odds_against(np.log(np.array([[0.9, 0.1], [0.2, 0.8]])), np.array([1, 1])).round(2).tolist()
+    [2.2, -1.39]
+    """
     rows = np.arange(labels.size)
-    best = joint[rows, _best_other(joint, labels)]
+    best = joint[rows, best_other(joint, labels)]
     with np.errstate(invalid="ignore"):
         return np.asarray(best - joint[rows, labels], dtype=np.float64)
 
@@ -515,7 +528,9 @@ def _finite(scores: FloatArray) -> FloatArray:
 __all__ = [
     "CountModel",
     "NaiveBayesInfluence",
+    "best_other",
     "leave_one_out_joint",
     "leave_rows_out_joint",
+    "log_odds_against",
     "validation_influence",
 ]

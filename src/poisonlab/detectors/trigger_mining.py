@@ -246,17 +246,13 @@ class _LeaveOut:
         words given as entries of the row in the same order as `naive_bayes_leave_out`'s."""
         return np.stack(self._rest(pair_rows, pair_entries), axis=1)
 
-    def explained(self, pair_rows: IntArray, pair_entries: IntArray) -> BoolArray:
-        """Per pair: does the model without the row and the words predict another class than
-        the row's label, while the row with the words is more likely its label than without?"""
-        return self.judge(pair_rows, pair_entries)[0]
-
     def judge(
         self, pair_rows: IntArray, pair_entries: IntArray
     ) -> tuple[BoolArray, BoolArray, npt.NDArray[np.int8]]:
-        """Per pair: whether it is `explained`; whether the rest of the row (without the row
-        and the words) disagrees with its label; and the class the rest predicts (the first of
-        the most likely)."""
+        """Per pair: is it explained (does the model without the row and the words predict
+        another class than the row's label, while the row with the words is more likely its
+        label than without?); does the rest of the row disagree with its label; and the class
+        the rest predicts (the first of the most likely)."""
         pr = np.asarray(pair_rows, dtype=np.int64)
         rest = self._rest(pr, pair_entries)
         own = self._y[pr]

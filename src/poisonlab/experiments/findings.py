@@ -105,10 +105,9 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (NaN becomes None)."""
         out = dataclasses.asdict(self) | {"rows": list(self.rows), "evidence": list(self.evidence)}
-        for key in ("false_alarm",):
-            if isinstance(out[key], float) and math.isnan(out[key]):
-                out[key] = None
-        out["confidence"] = None if out["false_alarm"] is None else 1.0 - out["false_alarm"]
+        if math.isnan(self.false_alarm):
+            out["false_alarm"] = None
+        out["confidence"] = None if out["false_alarm"] is None else self.confidence
         return out
 
 
@@ -146,7 +145,7 @@ def empirical_false_alarm(strength: float, null: FloatArray, tests: float) -> fl
 
 def trigger_finding(trigger: Any, source: str | None) -> Finding | None:
     """A backdoor-trigger finding from a scan's suspected trigger, or None if too weak."""
-    false_alarm = max(_number(trigger.p_value), _number(getattr(trigger, "context_p_value", math.nan)))
+    false_alarm = float(np.fmax(trigger.p_value, trigger.context_p_value))  # NaN only where both are
     if math.isnan(false_alarm):
         return None
     level = level_of(false_alarm)
@@ -212,7 +211,15 @@ def flood_finding(flood: Any, null: FloatArray, tests: float, word_list: bool) -
     )
 
 
-def word_list_share(binary: Any, rows: IntArray) -> FloatArray:
+def word_ranks(binary: Any) -> FloatArray:
+    """Each word's rank by the rows carrying it, 0 for the commonest (ties in column order)."""
+    frequency = np.asarray(binary.sum(axis=0), dtype=np.float64).ravel()
+    rank = np.empty(frequency.size)
+    rank[np.argsort(-frequency, kind="stable")] = np.arange(frequency.size)
+    return rank
+
+
+def word_list_share(binary: Any, rows: IntArray, rank: FloatArray | None = None) -> FloatArray:
     """Per row, the share of its distinct words that are among the data's commonest words,
     counting twice as many of those (by the rows carrying them) as the row holds: near 1 for a
     list of a vocabulary's top words (Nelson et al.'s dictionary messages), well under it for
@@ -225,9 +232,7 @@ def word_list_share(binary: Any, rows: IntArray) -> FloatArray:
     >>> word_list_share(binary, np.array([0, 1])).tolist()
     [1.0, 0.5]
     """
-    frequency = np.asarray(binary.sum(axis=0), dtype=np.float64).ravel()
-    rank = np.empty(frequency.size)
-    rank[np.argsort(-frequency, kind="stable")] = np.arange(frequency.size)
+    rank = word_ranks(binary) if rank is None else rank
     out = np.zeros(rows.size)
     for i, row in enumerate(rows.tolist()):
         words = binary.indices[binary.indptr[row] : binary.indptr[row + 1]]
@@ -278,14 +283,6 @@ def label_flip_findings(
     return sorted(found, key=lambda f: -len(f.rows))
 
 
-def _number(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return number
-
-
 def verdict_of(findings: Sequence[Finding], n_detectors: int) -> tuple[str, str]:
     """The scan's level and one-line verdict from its findings.
 
@@ -320,4 +317,5 @@ __all__ = [
     "trigger_finding",
     "verdict_of",
     "word_list_share",
+    "word_ranks",
 ]

@@ -33,6 +33,7 @@ from poisonlab.experiments.findings import (
     trigger_finding,
     verdict_of,
     word_list_share,
+    word_ranks,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -668,26 +669,26 @@ def _judge_floods(dataset: Dataset, found: Sequence[Any]) -> list[FloodSummary]:
                 other_labels=int(flood.other_labels),
                 rest_label=dataset.classes[common],
                 rest_agrees=int((guess == flood.label).sum()),
-                contradiction=float(np.median(log_odds_against(joint, against) / words[rows])),
+                contradiction=float(np.median(contradiction_per_word(joint, against, words[rows]))),
             )
         )
     return judged
 
 
-def log_odds_against(joint: FloatArray, labels: IntArray) -> FloatArray:
-    """Per row, the log-odds of the most likely class other than its label over its label.
+def contradiction_per_word(joint: FloatArray, labels: IntArray, words: FloatArray) -> FloatArray:
+    """Per row, the log-odds of the best other class over its label (`log_odds_against`; 0 where
+    no class is left to compare), per word of the row: a Naive Bayes log-odds is a sum over
+    words, so long and short messages compare.
 
     Examples
     --------
-    >>> log_odds_against(np.log(np.array([[0.9, 0.1], [0.2, 0.8]])), np.array([1, 1])).round(2).tolist()
-    [2.2, -1.39]
+    >>> joint = np.log(np.array([[0.9, 0.1], [0.2, 0.8]]))
+    >>> contradiction_per_word(joint, np.array([1, 1]), np.array([2.0, 1.0])).round(2).tolist()
+    [1.1, -1.39]
     """
-    rows = np.arange(labels.size)
-    own = joint[rows, labels]
-    others = joint.copy()
-    others[rows, labels] = -np.inf
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.nan_to_num(others.max(axis=1) - own, nan=0.0), dtype=np.float64)
+    from poisonlab.detectors.nb_influence import log_odds_against
+
+    return np.asarray(np.nan_to_num(log_odds_against(joint, labels), nan=0.0) / words, dtype=np.float64)
 
 
 def _label_issues(runs: Sequence[DetectorRun]) -> tuple[int, ...]:
@@ -810,7 +811,7 @@ def _findings(
     direction, each row named by the first finding that claims it; and the floods' null
     (per-word log-odds against their label of the messages outside floods; empty when no flood
     was contradicted)."""
-    from poisonlab.detectors.nb_influence import leave_one_out_joint
+    from poisonlab.detectors.nb_influence import best_other, leave_one_out_joint
     from poisonlab.detectors.word_counts import word_counts
 
     null = np.zeros(0)
@@ -820,9 +821,7 @@ def _findings(
     matrix = counted.rows()
     labels = dataset.labels
     joint = leave_one_out_joint(matrix, labels, len(dataset.classes))
-    others = joint.copy()
-    others[np.arange(labels.size), labels] = -np.inf
-    reads_as = others.argmax(axis=1)  # each row's most likely class other than its label
+    reads_as = best_other(joint, labels)  # each row's most likely class other than its label
     found: list[Finding] = []
     for trigger in triggers:
         explained = np.asarray(trigger.explained_rows or trigger.rows, dtype=np.int64)
@@ -842,15 +841,16 @@ def _findings(
         _, first = np.unique(counted.text_of_row[alone], return_index=True)  # one row per distinct text
         length = np.maximum(np.asarray(matrix.sum(axis=1)).ravel(), 1.0)
         others = alone[first]
-        null = log_odds_against(joint[others], labels[others]) / length[others]
+        null = contradiction_per_word(joint[others], labels[others], length[others])
         flooded = sum(len(flood.rows) for flood in floods)
         contradicted = [flood for flood in floods if flood.contradicted]
         if contradicted:
             binary = (matrix > 0).astype(np.float64).tocsr()
             sample = np.random.default_rng(0).permutation(others)[:_COMMONNESS_SAMPLE]
-            usual = float(word_list_share(binary, np.sort(sample)).max()) if sample.size else np.inf
+            rank = word_ranks(binary)  # once: every share below counts against the same ranks
+            usual = float(word_list_share(binary, np.sort(sample), rank).max()) if sample.size else np.inf
         for flood in contradicted:
-            share = float(np.median(word_list_share(binary, np.asarray(flood.rows, dtype=np.int64))))
+            share = float(np.median(word_list_share(binary, np.asarray(flood.rows, dtype=np.int64), rank)))
             finding = flood_finding(flood, null, flooded / len(flood.rows), share > usual)
             if finding is not None:
                 found.append(finding)
